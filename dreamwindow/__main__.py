@@ -1,0 +1,3 @@
+from dreamwindow.cli import main
+
+raise SystemExit(main())
