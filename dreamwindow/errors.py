@@ -125,3 +125,7 @@ class Interrupted(ComfyError):
 
 class Lost(Unavailable):
     """The server forgot the job (it is in neither queue nor history, typically after a restart)."""
+
+
+class OutputUnusable(ExecutionFailed):
+    """The job ran, but its image could not be downloaded or decoded. Worth one retry with a new seed."""

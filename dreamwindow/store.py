@@ -1,0 +1,147 @@
+"""The image store: finished pictures on disk, each with a JSON sidecar, newest N kept.
+
+Writes are atomic (temporary file, fsync, rename) so a power cut behind the TV never leaves a half-written
+picture that a later replay would try to show. The picture is renamed into place before its sidecar, and only
+pictures with a sidecar count as stored, so a crash between the two renames leaves an orphan that the next
+start removes. Every method does blocking file I/O: call them through ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+# The sequence number leads the name so order survives clock jumps (a Pi without an RTC boots in the past).
+_NAME = re.compile(r"^(\d{9})-(\d{8}-\d{6})")
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    """A picture in the store. ``key`` is unique and sorts by age."""
+
+    key: str
+    path: Path
+    sidecar: Path
+    meta: dict[str, Any]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _sniff_suffix(data: bytes) -> str:
+    if data.startswith(b"\x89PNG"):
+        return ".png"
+    if data.startswith(b"\xff\xd8"):
+        return ".jpg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return ".png"
+
+
+class ImageStore:
+    def __init__(self, directory: Path, keep: int, *, clock: Any = time.time) -> None:
+        if keep < 1:
+            raise ValueError("keep must be at least 1")
+        self.directory = Path(directory).expanduser()
+        self.keep = keep
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def open(self) -> None:
+        """Create the folder, remove leftovers of an interrupted write, apply retention."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        for tmp in self.directory.glob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        for image in self._image_files():
+            if not image.with_suffix(".json").exists():
+                log.info("removing %s: it has no sidecar (interrupted write)", image.name)
+                image.unlink(missing_ok=True)
+        existing = self._keys()
+        if existing:
+            match = _NAME.match(existing[-1])
+            self._seq = int(match.group(1)) if match else 0
+        self.prune()
+
+    def save(self, data: bytes, meta: dict[str, Any]) -> StoredImage:
+        """Store one picture and its metadata; returns where it went."""
+        with self._lock:
+            self._seq += 1
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
+            key = f"{self._seq:09d}-{stamp}"
+        path = self.directory / f"{key}{_sniff_suffix(data)}"
+        sidecar = path.with_suffix(".json")
+        record = dict(meta)
+        record.setdefault("stored_at", self._clock())
+        record["file"] = path.name
+        _write_atomic(path, data)
+        _write_atomic(sidecar, json.dumps(record, indent=2, sort_keys=True, default=str).encode())
+        self.prune()
+        return StoredImage(key=key, path=path, sidecar=sidecar, meta=record)
+
+    def prune(self) -> int:
+        """Delete the oldest pictures beyond ``keep``. Returns how many went."""
+        images = self._image_files()
+        excess = images[: max(0, len(images) - self.keep)]
+        for image in excess:
+            image.unlink(missing_ok=True)
+            image.with_suffix(".json").unlink(missing_ok=True)
+        return len(excess)
+
+    def recent(self, limit: int | None = None) -> list[StoredImage]:
+        """Stored pictures, newest first."""
+        images = list(reversed(self._image_files()))
+        if limit is not None:
+            images = images[:limit]
+        result = []
+        for image in images:
+            loaded = self._load(image)
+            if loaded is not None:
+                result.append(loaded)
+        return result
+
+    def pick_replay(self, avoid: set[str], rng: random.Random, window: int = 200) -> StoredImage | None:
+        """A stored picture to show again when generation is slower than rotation.
+
+        Picks at random among the newest ``window`` so a starved wall still changes, avoiding ``avoid`` keys
+        (what is on screen or was just shown) unless nothing else exists.
+        """
+        candidates = self.recent(window)
+        fresh = [img for img in candidates if img.key not in avoid]
+        pool = fresh or candidates
+        return rng.choice(pool) if pool else None
+
+    def _image_files(self) -> list[Path]:
+        if not self.directory.exists():
+            return []
+        files = [p for p in self.directory.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES and _NAME.match(p.name)]
+        return sorted(files, key=lambda p: p.name)
+
+    def _keys(self) -> list[str]:
+        return [p.stem for p in self._image_files()]
+
+    def _load(self, image: Path) -> StoredImage | None:
+        sidecar = image.with_suffix(".json")
+        try:
+            meta = json.loads(sidecar.read_text())
+        except (OSError, ValueError) as exc:
+            log.debug("skipping %s: sidecar unreadable (%s)", image.name, exc)
+            return None
+        return StoredImage(key=image.stem, path=image, sidecar=sidecar, meta=meta)
