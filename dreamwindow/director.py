@@ -99,7 +99,7 @@ class Director:
             misfire_grace_time=max(1, int(self._every)),
         )
         self._scheduler.start()
-        replay = await asyncio.to_thread(self._store.pick_replay, set(), self._rng)
+        replay = await asyncio.to_thread(self._store.pick_replay, self._rng)
         if replay is not None:
             # Something from the last run goes up at once, so a restart never shows a blank screen for long.
             await self._put_up(replay)
@@ -126,10 +126,10 @@ class Director:
         if self._when_starved != "replay":
             log.debug("no new picture ready; holding the current one")
             return None
-        avoid = set(self.rotation.recently_shown)
-        image = await asyncio.to_thread(self._store.pick_replay, avoid, self._rng)
-        if image is not None and self.rotation.on_screen is not None and image.key == self.rotation.on_screen.key:
-            return None
+        on_screen = self.rotation.on_screen.key if self.rotation.on_screen is not None else None
+        image = await asyncio.to_thread(
+            self._store.pick_replay, self._rng, on_screen=on_screen, recent=set(self.rotation.recently_shown)
+        )
         if image is not None:
             log.info("no new picture ready; replaying %s", image.path.name)
         return image

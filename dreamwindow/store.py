@@ -82,14 +82,15 @@ class ImageStore:
 
     def save(self, data: bytes, meta: dict[str, Any]) -> StoredImage:
         """Store one picture and its metadata; returns where it went."""
+        now = self._clock()
         with self._lock:
             self._seq += 1
-            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(self._clock()))
+            stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(now))
             key = f"{self._seq:09d}-{stamp}"
         path = self.directory / f"{key}{_sniff_suffix(data)}"
         sidecar = path.with_suffix(".json")
         record = dict(meta)
-        record.setdefault("stored_at", self._clock())
+        record.setdefault("stored_at", now)
         record["file"] = path.name
         _write_atomic(path, data)
         _write_atomic(sidecar, json.dumps(record, indent=2, sort_keys=True, default=str).encode())
@@ -117,16 +118,19 @@ class ImageStore:
                 result.append(loaded)
         return result
 
-    def pick_replay(self, avoid: set[str], rng: random.Random, window: int = 200) -> StoredImage | None:
+    def pick_replay(
+        self, rng: random.Random, *, on_screen: str | None = None, recent: set[str] | None = None, window: int = 200
+    ) -> StoredImage | None:
         """A stored picture to show again when generation is slower than rotation.
 
-        Picks at random among the newest ``window`` so a starved wall still changes, avoiding ``avoid`` keys
-        (what is on screen or was just shown) unless nothing else exists.
+        Picks at random among the newest ``window``, never the one ``on_screen`` (unless it is the only one),
+        and preferably none of the ``recent`` keys, so a starved wall still changes.
         """
-        candidates = self.recent(window)
-        fresh = [img for img in candidates if img.key not in avoid]
-        pool = fresh or candidates
-        return rng.choice(pool) if pool else None
+        candidates = [img for img in self.recent(window) if img.key != on_screen]
+        if not candidates:
+            return None
+        fresh = [img for img in candidates if img.key not in (recent or set())]
+        return rng.choice(fresh or candidates)
 
     def _image_files(self) -> list[Path]:
         if not self.directory.exists():
