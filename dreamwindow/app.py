@@ -70,6 +70,7 @@ class App:
         self._rng = random.Random(options.seed)
         self.engine: Any = None
         self.director: Any = None
+        self._catalog: Any = None
         self.store: ImageStore | None = None
         self.loop_ready = threading.Event()
 
@@ -129,7 +130,7 @@ class App:
 
     def _on_sighup(self) -> None:
         log.info("SIGHUP: re-reading playlists")
-        if self._loop is not None and self.director is not None:
+        if self._loop is not None and self._catalog is not None:
             self._loop.call_soon_threadsafe(self._catalog.refresh)
 
     # ---- network thread ----------------------------------------------------------------------------------
@@ -213,7 +214,9 @@ class App:
 
         display = self.config.display
         try:
-            prepared = await asyncio.to_thread(prepare, image.path, self._renderer.size, display.fit)
+            prepared = await asyncio.to_thread(
+                prepare, image.path, self._renderer.size, display.fit, display.rotate
+            )
         except (DreamWindowError, OSError) as exc:
             log.error("cannot show %s: %s", image.path.name, exc)
             return False

@@ -67,8 +67,33 @@ class Catalog:
         self._load = loader
         self._cursor = cursor_factory
         self._rng = rng
-        self._entries = [_Entry(Path(p)) for p in paths]
+        self._sources = [Path(p) for p in paths]
+        self._entries = [_Entry(p) for p in self._expand()]
         self._turn = 0
+
+    def _expand(self) -> list[Path]:
+        """Playlist files named directly, plus every .yaml file in named folders (new ones join on refresh)."""
+        files: list[Path] = []
+        for source in self._sources:
+            if source.is_dir():
+                files.extend(sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
+            else:
+                files.append(source)
+        return list(dict.fromkeys(files))
+
+    def _sync_folders(self) -> None:
+        wanted = self._expand()
+        known = {e.path: e for e in self._entries}
+        if list(known) == wanted:
+            return
+        for path in wanted:
+            if path not in known:
+                log.info("new playlist %s", path)
+        for path in known:
+            if path not in wanted:
+                log.info("playlist %s is gone; it stops playing", path)
+        self._entries = [known.get(p) or _Entry(p) for p in wanted]
+        self._turn %= max(1, len(self._entries))
 
     def load(self) -> None:
         """Load every playlist. Raises ConfigError when none can be loaded; logs the ones that fail."""
@@ -86,6 +111,7 @@ class Catalog:
 
     def refresh(self) -> None:
         """Re-read every playlist whose files changed. Cheap: one stat per watched file."""
+        self._sync_folders()
         for entry in self._entries:
             files = _watched_files(entry.path, entry.playlist)
             current = {f: _stamp(f) for f in files}
@@ -106,7 +132,7 @@ class Catalog:
         """The next (playlist, item) to generate, taking playlists in turn and skipping set-aside items."""
         self.refresh()
         count = len(self._entries)
-        for step in range(count):
+        for step in range(count):  # taking turns keeps every playlist on the wall
             entry = self._entries[(self._turn + step) % count]
             if entry.playlist is None:
                 continue
