@@ -1,0 +1,239 @@
+"""The daemon's config file: validated models, loading with every problem at once, the default path search.
+
+Every model forbids unknown keys (a typo is reported with "did you mean"), and every error names the file, the
+line and the key path, e.g. ``dreamwindow.yaml:14: display.transition.seconds: ...``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, WithJsonSchema,
+                      field_validator)
+from pydantic.json_schema import SkipJsonSchema
+
+from .durations import DurationError, parse_duration
+from .errors import ConfigError, Problem
+from .playlist import HIDDEN, Playlist, PlaylistCursor, PromptItem, load_playlist
+from .yamlfile import Sexagesimal, SexagesimalFloat, load_yaml, validate
+
+__all__ = [
+    "BackendConfig", "ComfyConfig", "Config", "DisplayConfig", "Playlist", "PlaylistCursor", "PromptItem",
+    "RotationConfig", "StoreConfig", "TransitionConfig", "check_files", "config_schema", "find_config",
+    "load_config", "load_playlist",
+]
+
+USER_CONFIG = Path("~/.config/dreamwindow/dreamwindow.yaml")
+SYSTEM_CONFIG = Path("/etc/dreamwindow/dreamwindow.yaml")
+
+
+def _duration(value: Any) -> float:
+    if isinstance(value, (Sexagesimal, SexagesimalFloat)):
+        raise ValueError(f'{value.text} is read by YAML 1.1 as the base-60 number {value}; '
+                         f'write a duration like "90s" or "10m", in quotes if it has a colon')
+    try:
+        return parse_duration(value)
+    except DurationError as exc:
+        raise ValueError(str(exc)) from None
+
+
+Duration = Annotated[
+    float,
+    BeforeValidator(_duration),
+    WithJsonSchema({"anyOf": [{"type": "number", "minimum": 0},
+                              {"type": "string", "pattern": r"^\s*(\d+(\.\d+)?\s*(d|h|m|s|ms)\s*)+$"}],
+                    "description": 'seconds, or a duration like "90s", "10m", "1h30m", "250ms"'}),
+]
+
+
+def _playlist_entry(value: Path, info: ValidationInfo) -> Path:
+    path = _resolve_path(value, info)
+    if path.is_dir():
+        if not any(p.suffix in (".yaml", ".yml") for p in path.iterdir()):
+            raise ValueError(f"folder {path} has no .yaml playlists")
+    elif not path.is_file():
+        raise ValueError(f"playlist {path} does not exist")
+    return path
+
+
+def _resolve_path(value: Path, info: ValidationInfo) -> Path:
+    """~ expands; a relative path is relative to the folder of the file it was written in."""
+    path = Path(value).expanduser()
+    base = (info.context or {}).get("base_dir")
+    if base is not None and not path.is_absolute():
+        path = Path(base) / path
+    return Path(os.path.normpath(path))
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BackendConfig(_Model):
+    url: str = Field(description="base URL of a ComfyUI server, e.g. http://127.0.0.1:8188")
+    name: str | None = Field(default=None, description="a short name for logs (default: the URL's host:port)")
+    weight: float = Field(default=1.0, gt=0, description="relative share of jobs when several servers are free")
+    max_in_flight: int = Field(default=1, ge=1, description="jobs queued on this server at once")
+    headers: dict[str, str] = Field(default_factory=dict, description="extra HTTP headers, e.g. Authorization")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1].strip("/")) == 0:
+            raise ValueError(f"{value!r} is not a server URL; write it like http://127.0.0.1:8188")
+        return value.rstrip("/")
+
+
+class ComfyConfig(_Model):
+    backends: list[BackendConfig] = Field(min_length=1, description="one or more ComfyUI servers")
+    timeout: Duration = Field(default=600.0, description="longest a single generation may take")
+    request_timeout: Duration = Field(default=30.0, description="longest a single HTTP request may take")
+    checkpoint: str | None = Field(default=None, description="checkpoint for playlists that name none")
+
+
+class TransitionConfig(_Model):
+    seconds: Duration = Field(default=4.0, description="crossfade length")
+    easing: Literal["linear", "smoothstep", "ease_in_out"] = "smoothstep"
+
+
+class DisplayConfig(_Model):
+    fullscreen: bool = True
+    size: tuple[int, int] = Field(default=(1280, 720), description="window size when not fullscreen: [w, h]")
+    rotate: Literal[0, 90, 180, 270] = Field(default=0, description="for portrait-mounted screens")
+    fit: Literal["cover", "contain", "blur"] = "cover"
+    transition: TransitionConfig = Field(default_factory=TransitionConfig)
+    caption: bool = Field(default=False, description="show the prompt under the picture")
+    fps: int = Field(default=30, ge=1, le=240, description="frame rate during transitions")
+
+    @field_validator("size", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if isinstance(value, str) and "x" in value:
+            width, _, height = value.partition("x")
+            if width.strip().isdigit() and height.strip().isdigit():
+                return (int(width), int(height))
+        return value
+
+    @field_validator("size")
+    @classmethod
+    def _positive(cls, value: tuple[int, int]) -> tuple[int, int]:
+        if min(value) < 1:
+            raise ValueError("width and height must be at least 1")
+        return value
+
+
+class RotationConfig(_Model):
+    every: Duration = Field(default=90.0, description="how long each picture stays")
+    lookahead: int = Field(default=2, ge=1, description="pictures generated ahead of need")
+    when_starved: Literal["hold", "replay"] = Field(
+        default="replay", description="when generation is slower than rotation: keep the picture, or replay old ones")
+
+
+class StoreConfig(_Model):
+    dir: Path = Field(default=Path("~/.local/share/dreamwindow"), description="where finished pictures are kept")
+    keep: int = Field(default=1000, ge=1, description="how many of the newest pictures to keep")
+
+    @field_validator("dir", mode="after")
+    @classmethod
+    def _resolve(cls, value: Path, info: ValidationInfo) -> Path:
+        return _resolve_path(value, info)
+
+
+class Config(_Model):
+    comfyui: ComfyConfig
+    display: DisplayConfig = Field(default_factory=DisplayConfig)
+    rotation: RotationConfig = Field(default_factory=RotationConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    playlists: list[Annotated[Path, AfterValidator(_playlist_entry)]] = Field(
+        min_length=1, description="playlist files, or folders whose *.yaml files are playlists")
+    source_path: SkipJsonSchema[Path] = Field(json_schema_extra=HIDDEN)
+
+    @field_validator("playlists", mode="after")
+    @classmethod
+    def _expand_folders(cls, value: list[Path]) -> list[Path]:
+        files: list[Path] = []
+        for path in value:
+            if path.is_dir():
+                files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            else:
+                files.append(path)
+        return files
+
+
+def load_config(path: Path) -> Config:
+    """Load and validate a config file. Raises ConfigError listing every problem at once."""
+    path = Path(path).expanduser().resolve()
+    doc = load_yaml(path)
+    if not isinstance(doc.data, dict):
+        raise ConfigError(doc.problems + [doc.problem((), "a config file is a mapping with comfyui: and playlists:")])
+    reserved = [doc.problem(("source_path",), "unknown key 'source_path'")] if "source_path" in doc.data else []
+    data = {**doc.data, "source_path": path}
+    try:
+        config: Config = validate(Config, doc, data, {"base_dir": path.parent})
+    except ConfigError as exc:
+        raise ConfigError(exc.problems + reserved) from None
+    if reserved:
+        raise ConfigError(reserved)
+    return config
+
+
+def find_config(explicit: Path | None = None) -> Path:
+    """The config to use: explicit, else $DREAMWINDOW_CONFIG, else the user's, else the system's."""
+    if explicit is not None:
+        path = Path(explicit).expanduser()
+        if not path.is_file():
+            raise ConfigError(Problem(str(path), None, "", "config file not found"))
+        return path
+    tried = []
+    env = os.environ.get("DREAMWINDOW_CONFIG")
+    if env:
+        tried.append(Path(env).expanduser())
+    tried += [USER_CONFIG.expanduser(), SYSTEM_CONFIG]
+    for path in tried:
+        if path.is_file():
+            return path
+    where = ", ".join(str(p) for p in tried)
+    raise ConfigError(Problem(
+        str(tried[0]), None, "",
+        f"no config file found (tried {where}). Create one by copying the example: "
+        f"mkdir -p ~/.config/dreamwindow && cp config/dreamwindow.yaml ~/.config/dreamwindow/, "
+        f"or pass -c FILE, or set DREAMWINDOW_CONFIG"))
+
+
+def check_files(config_path: Path) -> list[Problem]:
+    """Every problem in the config, each playlist it names and each workflow those name (empty = all fine)."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        return exc.problems
+    problems: list[Problem] = []
+    for playlist_path in config.playlists:
+        try:
+            playlist = load_playlist(playlist_path)
+        except ConfigError as exc:
+            problems += exc.problems
+            continue
+        if playlist.workflow == "default" and not (playlist.checkpoint or config.comfyui.checkpoint):
+            problems.append(Problem(str(playlist_path), None, "checkpoint",
+                                    "no checkpoint: set checkpoint: here or comfyui.checkpoint in the config"))
+    return problems
+
+
+def config_schema(kind: str = "config") -> dict[str, Any]:
+    """JSON Schema of a config file ("config") or a playlist file ("playlist"), for editor completion."""
+    if kind == "config":
+        schema = Config.model_json_schema()
+        schema["title"] = "DreamWindow config"
+        return schema
+    if kind == "playlist":
+        schema = Playlist.model_json_schema()
+        schema["title"] = "DreamWindow playlist"
+        item = schema["properties"]["prompts"]["items"]
+        schema["properties"]["prompts"]["items"] = {"anyOf": [{"type": "string"}, item]}
+        for name in ("size",):  # shorthands accepted by the loader
+            schema["properties"][name] = {"type": "string", "description": 'width x height, e.g. "768x512"'}
+        schema["$defs"]["PromptItem"]["properties"]["size"] = schema["properties"]["size"]
+        return schema
+    raise ValueError(f"unknown schema kind {kind!r}: config or playlist")
