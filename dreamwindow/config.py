@@ -17,7 +17,8 @@ from pydantic.json_schema import SkipJsonSchema
 from .durations import DurationError, parse_duration
 from .errors import ConfigError, Problem
 from .playlist import HIDDEN, Playlist, PlaylistCursor, PromptItem, load_playlist
-from .yamlfile import Sexagesimal, SexagesimalFloat, load_yaml, validate
+from .configerrors import validate
+from .yamlfile import Sexagesimal, SexagesimalFloat, load_yaml, sort_problems
 
 __all__ = [
     "BackendConfig", "ComfyConfig", "Config", "DisplayConfig", "Playlist", "PlaylistCursor", "PromptItem",
@@ -173,7 +174,7 @@ def load_config(path: Path) -> Config:
     try:
         config: Config = validate(Config, doc, data, {"base_dir": path.parent})
     except ConfigError as exc:
-        raise ConfigError(exc.problems + reserved) from None
+        raise ConfigError(sort_problems(exc.problems + reserved)) from None
     if reserved:
         raise ConfigError(reserved)
     return config
@@ -235,5 +236,9 @@ def config_schema(kind: str = "config") -> dict[str, Any]:
         for name in ("size",):  # shorthands accepted by the loader
             schema["properties"][name] = {"type": "string", "description": 'width x height, e.g. "768x512"'}
         schema["$defs"]["PromptItem"]["properties"]["size"] = schema["properties"]["size"]
+        target = {"type": "string", "description": 'NODE.INPUT, NODE being a node id or title, e.g. "3.seed"'}
+        binding = schema["properties"]["bindings"]["additionalProperties"]
+        schema["properties"]["bindings"]["additionalProperties"] = {
+            "anyOf": [target, {"type": "array", "items": target}, binding]}
         return schema
     raise ValueError(f"unknown schema kind {kind!r}: config or playlist")

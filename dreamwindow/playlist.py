@@ -17,7 +17,8 @@ from pydantic.json_schema import SkipJsonSchema
 from . import prompts
 from .errors import ConfigError, Problem
 from .workflow import BUILTIN_VALUES, Binding, default_graph, load_workflow, resolve
-from .yamlfile import KeyPath, YamlDoc, load_yaml, validate
+from .configerrors import validate
+from .yamlfile import KeyPath, YamlDoc, load_yaml, sort_problems
 
 HIDDEN = {"hidden": True}  # set by the loader, not written by users: left out of hints
 _SIZE = re.compile(r"\s*(\d+)\s*[x×]\s*(\d+)\s*")
@@ -185,11 +186,15 @@ def load_playlist(path: Path, *, default_checkpoint: str | None = None) -> Playl
         raise ConfigError(doc.problems + [doc.problem((), "a playlist is a mapping with at least prompts: [...]")])
     reserved = [doc.problem((key,), f"unknown key {key!r}") for key in ("name", "source_path") if key in data]
     data = {**data, "name": path.stem, "source_path": path}
+    # templates and value names are checked on the raw data, so they are reported even when pydantic is not happy
+    problems = doc.problems + reserved + _template_problems(data, doc)
     try:
         playlist: Playlist = validate(Playlist, doc, data, {"base_dir": path.parent})
     except ConfigError as exc:
-        raise ConfigError(exc.problems + reserved) from None
-    problems = doc.problems + reserved + _semantic_problems(playlist, doc)
+        raise ConfigError(sort_problems(exc.problems + problems)) from None
+    problems += _workflow_problems(playlist, doc)
+    if playlist.order == "weighted" and not any(item.weight > 0 for item in playlist.prompts):
+        problems.append(doc.problem(("order",), "order: weighted needs at least one prompt with weight > 0"))
     if problems:
         raise ConfigError(problems)
     items = [item.model_copy(update={"line": doc.line(("prompts", i))}) for i, item in enumerate(playlist.prompts)]
@@ -201,24 +206,33 @@ def load_playlist(path: Path, *, default_checkpoint: str | None = None) -> Playl
     return loaded
 
 
-def _semantic_problems(playlist: Playlist, doc: YamlDoc) -> list[Problem]:
-    """What pydantic cannot see: templates, wildcards, weights, the workflow file and its bindings."""
-    problems: list[Problem] = []
-    variables = playlist.variables
-    for message in prompts.check(playlist.negative, variables):
-        problems.append(doc.problem(("negative",), message))
-    for index, item in enumerate(playlist.prompts):
-        for key, text in (("text", item.text), ("negative", item.negative)):
-            for message in prompts.check(text, variables) if text is not None else []:
-                problems.append(doc.problem(("prompts", index, key), message))
-        problems += _value_name_problems(item.values, ("prompts", index, "values"), doc)
-    problems += _value_name_problems(playlist.values, ("values",), doc)
-    if playlist.order == "weighted" and not any(item.weight > 0 for item in playlist.prompts):
-        problems.append(doc.problem(("order",), "order: weighted needs at least one prompt with weight > 0"))
-    return problems + _workflow_problems(playlist, doc)
+def _template_problems(data: dict[str, Any], doc: YamlDoc) -> list[Problem]:
+    """Prompt templates (braces, wildcards) and value names, checked on whatever of the raw data is well-formed."""
+    raw_vars = data.get("variables")
+    variables: dict[str, list[str]] = {}
+    if isinstance(raw_vars, dict):
+        for name, value in raw_vars.items():
+            values = [value] if isinstance(value, str) else value
+            if isinstance(values, list):
+                variables[str(name)] = [v for v in values if isinstance(v, str)]
+    texts: list[tuple[KeyPath, Any]] = [(("negative",), data.get("negative"))]
+    problems = _value_name_problems(data.get("values"), ("values",), doc)
+    raw_prompts = data.get("prompts")
+    for index, item in enumerate(raw_prompts if isinstance(raw_prompts, list) else []):
+        if isinstance(item, str):
+            texts.append((("prompts", index), item))
+        elif isinstance(item, dict):
+            texts += [(("prompts", index, "text"), item.get("text")), (("prompts", index, "negative"), item.get("negative"))]
+            problems += _value_name_problems(item.get("values"), ("prompts", index, "values"), doc)
+    for key_path, text in texts:
+        if isinstance(text, str):
+            problems += [doc.problem(key_path, message) for message in prompts.check(text, variables)]
+    return problems
 
 
-def _value_name_problems(values: dict[str, Any], path: KeyPath, doc: YamlDoc) -> list[Problem]:
+def _value_name_problems(values: Any, path: KeyPath, doc: YamlDoc) -> list[Problem]:
+    if not isinstance(values, dict):
+        return []
     return [doc.problem(path + (name,), f"{name!r} is a built-in value; set it with {name}: instead")
             for name in values if name in BUILTIN_VALUES]
 

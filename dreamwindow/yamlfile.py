@@ -8,15 +8,11 @@ become problems, and plain scalars that YAML 1.1 turned into something else (``6
 
 from __future__ import annotations
 
-import difflib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
 
 from .errors import ConfigError, Problem
 
@@ -94,6 +90,12 @@ def format_key(path: KeyPath) -> str:
         else:
             out += f".{part}" if out else str(part)
     return out
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    """Without repeats, in file and line order (problems without a line last in their file)."""
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=lambda p: (p.file, p.line is None, p.line or 0))
 
 
 class StrictLoader(yaml.SafeLoader):
@@ -189,108 +191,3 @@ class _Walker:
         if node.tag in (_BOOL_TAG, _NULL_TAG, _TIMESTAMP_TAG, _INT_TAG, _FLOAT_TAG):
             self.doc.traps[path] = Trap(raw, value)
         return value
-
-
-# ---------------------------------------------------------------- pydantic errors -> problems with file:line
-
-
-def validate(model: type[BaseModel], doc: YamlDoc, data: Any, context: dict[str, Any] | None = None) -> Any:
-    """Validate ``data`` (usually ``doc.data``) into ``model``; raise ConfigError with every problem at once."""
-    try:
-        result = model.model_validate(data, context=context)
-    except ValidationError as exc:
-        raise ConfigError(doc.problems + validation_problems(exc, doc, model)) from None
-    if doc.problems:
-        raise ConfigError(doc.problems)
-    return result
-
-
-def validation_problems(exc: ValidationError, doc: YamlDoc, model: type[BaseModel]) -> list[Problem]:
-    problems = []
-    for error in exc.errors(include_url=False):
-        path = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        problems.append(doc.problem(path, _message(error, path, doc, model)))
-    return problems
-
-
-def _is_union_tag(part: str | int) -> bool:
-    # pydantic puts the union member or validator name into loc ("function-after[...]", "str", "list[str]")
-    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "dict", "list"})
-
-
-def _message(error: Any, path: KeyPath, doc: YamlDoc, model: type[BaseModel]) -> str:
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        return unknown_key_message(str(path[-1]), known_keys(model, path[:-1]))
-    if kind == "missing":
-        return "required key is missing"
-    message = str(error["msg"])
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix):]
-    trap = doc.traps.get(path)
-    if trap is not None and "quotes" not in message:
-        message = f"{message} ({trap.explain()})"
-    return message
-
-
-def unknown_key_message(key: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-    if close:
-        return f"unknown key {key!r}; did you mean {close[0]!r}?"
-    if known:
-        return f"unknown key {key!r}; valid keys here: {', '.join(sorted(known))}"
-    return f"unknown key {key!r}"
-
-
-def known_keys(model: type[BaseModel], path: KeyPath) -> list[str]:
-    """The keys a user may write at ``path`` inside ``model`` (walks nested models, lists and dicts)."""
-    annotation: Any = model
-    for part in path:
-        annotation = _step(annotation, part)
-        if annotation is None:
-            return []
-    current = _as_model(annotation)
-    if current is None:
-        return []
-    names = [info.alias or name for name, info in current.model_fields.items() if not _hidden(info)]
-    return names + list(getattr(current, "yaml_extra_keys", ()))
-
-
-def _hidden(info: Any) -> bool:
-    extra = info.json_schema_extra
-    return bool(isinstance(extra, dict) and extra.get("hidden"))
-
-
-def _step(annotation: Any, part: str | int) -> Any:
-    """The annotation found one key (or index) deeper, or None."""
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return _step(args[0], part)
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            found = _step(arg, part)
-            if found is not None:
-                return found
-        return None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        info = annotation.model_fields.get(str(part)) if isinstance(part, str) else None
-        return info.annotation if info is not None else None
-    if origin in (list, tuple, set, frozenset) and isinstance(part, int) and args:
-        return args[0]
-    if origin is dict and isinstance(part, str) and len(args) == 2:
-        return args[1]
-    return None
-
-
-def _as_model(annotation: Any) -> type[BaseModel] | None:
-    """The model an annotation stands for, through Annotated[...] and Optional[...]."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Annotated, typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _as_model(arg)
-            if found is not None:
-                return found
-    return None
