@@ -156,7 +156,7 @@ def _decode(source: bytes | Path, dst: tuple[int, int], fit: str, max_pixels: in
             raise ImageError(f"{what} is too large to decode safely: {exc}") from exc
     w, h = img.size
     if w < 1 or h < 1 or w * h > max_pixels:
-        raise ImageError(f"{what} is {w}x{h} = {w * h} pixels; refusing more than {max_pixels} (decompression bomb?)")
+        raise ImageError(f"{what} is {w}x{h} = {w * h} pixels, too large to decode safely (limit {max_pixels})")
     orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     if img.format == "JPEG":
         # draft() makes libjpeg decode at 1/2, 1/4 or 1/8 scale while staying >= the requested size: far less

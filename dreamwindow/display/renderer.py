@@ -115,6 +115,7 @@ class Renderer:
         self._from_key: str | None = None
         self._to_key: str | None = None
         self._warned_size = False
+        self._warned_rotate = False
 
     # ---- lifecycle (main thread) -----------------------------------------------------------------------------
 
@@ -257,7 +258,10 @@ class Renderer:
         surface = pygame.image.frombuffer(image.rgb, image.size, "RGB")  # no copy; convert() below copies
         delta = (self.rotate - image.rotate) % 360
         if delta:
-            # Only if the caller prepared without rotate=display.rotate: correct but costs the render thread.
+            # Only if the caller prepared without rotate=display.rotate: correct, but costs the render thread.
+            if not self._warned_rotate:
+                log.info("frames arrive unrotated; rotating on the render thread (pass rotate= to prepare())")
+                self._warned_rotate = True
             surface = rotate_surface(surface, delta)
         if surface.get_size() != self.physical_size:
             if not self._warned_size:
