@@ -133,7 +133,8 @@ class RotationConfig(_Model):
 
 
 class StoreConfig(_Model):
-    dir: Path = Field(default=Path("~/.local/share/dreamwindow"), description="where finished pictures are kept")
+    dir: Path = Field(default=Path("~/.local/share/dreamwindow"), validate_default=True,
+                      description="where finished pictures are kept")
     keep: int = Field(default=1000, ge=1, description="how many of the newest pictures to keep")
 
     @field_validator("dir", mode="after")

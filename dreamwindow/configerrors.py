@@ -50,13 +50,14 @@ def _message(error: Any, path: KeyPath, doc: YamlDoc, model: type[BaseModel]) ->
     if kind == "missing":
         return "required key is missing"
     if kind == "literal_error":
-        return _choice_message(error)
-    message = _FRIENDLY.get(kind) or str(error["msg"])
-    if kind in _FRIENDLY and not isinstance(error.get("input"), (dict, list)):
-        message += f", got {_show(error.get('input'))}"
-    for prefix in ("Value error, ", "Assertion failed, "):
-        if message.startswith(prefix):
-            message = message[len(prefix):]
+        message = _choice_message(error)
+    else:
+        message = _FRIENDLY.get(kind) or str(error["msg"])
+        if kind in _FRIENDLY and not isinstance(error.get("input"), (dict, list)):
+            message += f", got {_show(error.get('input'))}"
+        for prefix in ("Value error, ", "Assertion failed, "):
+            if message.startswith(prefix):
+                message = message[len(prefix):]
     trap = doc.traps.get(path)
     if trap is not None and "quotes" not in message:
         message = f"{message} ({trap.explain()})"

@@ -58,8 +58,8 @@ def parse_duration(value: str | int | float) -> float:
 
 def format_duration(seconds: float) -> str:
     """The inverse for messages and the example config: 5400 -> "1h30m", 0.25 -> "250ms"."""
-    if seconds < 1 and seconds > 0:
-        return f"{seconds * 1000:g}ms"
+    if 0 < seconds < 1:
+        return f"{_plain(seconds * 1000)}ms"
     parts: list[str] = []
     rest = seconds
     for unit in ("d", "h", "m"):
@@ -69,5 +69,10 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{count}{unit}")
             rest -= count * size
     if rest or not parts:
-        parts.append(f"{rest:g}s")
+        parts.append(f"{_plain(rest)}s")
     return "".join(parts)
+
+
+def _plain(number: float) -> str:
+    """A number without exponent notation (the parser reads only plain decimals)."""
+    return f"{number:.6f}".rstrip("0").rstrip(".") or "0"
