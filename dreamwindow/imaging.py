@@ -165,7 +165,8 @@ def _decode(source: bytes | Path, dst: tuple[int, int], fit: str, max_pixels: in
         if want[0] < w and want[1] < h:
             img.draft("RGB", want)
     img.load()
-    img = ImageOps.exif_transpose(img) or img
+    if orientation != 1:  # exif_transpose copies the picture even when there is nothing to do
+        img = ImageOps.exif_transpose(img) or img
     return _to_rgb(img)
 
 
