@@ -13,7 +13,7 @@ from PIL import Image
 from dreamwindow.comfy.api import HistoryResult, select_images
 from dreamwindow.comfy.events import ImageRef
 from dreamwindow.comfy.jobs import Job, Outcome
-from dreamwindow.errors import ExecutionFailed, Interrupted, Lost, Unavailable
+from dreamwindow.errors import ExecutionFailed, Interrupted, Lost, OutputUnusable, Unavailable
 
 if TYPE_CHECKING:
     from dreamwindow.comfy.client import ComfyClient
@@ -74,7 +74,7 @@ async def _download(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) 
     status, data = await client.http.request("GET", "/view", params=params, raw=True)
     what = f"image {ref.filename!r} of node {node_id}"
     if status != 200 or not data:
-        raise ExecutionFailed(f"GET /view for {what} answered {status}", node_id=node_id,
+        raise OutputUnusable(f"GET /view for {what} answered {status}", node_id=node_id,
                               server=client.name, prompt_id=job.prompt_id)
     try:
         if len(data) > _VERIFY_IN_THREAD:
@@ -82,7 +82,7 @@ async def _download(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) 
         else:
             _verify(data)
     except Exception as exc:  # Pillow raises many types for bad data
-        raise ExecutionFailed(f"{what} is not a decodable image ({exc})", node_id=node_id,
+        raise OutputUnusable(f"{what} is not a decodable image ({exc})", node_id=node_id,
                               exception_type=type(exc).__name__, server=client.name,
                               prompt_id=job.prompt_id) from exc
     return ImageResult(data, ref.filename, ref.subfolder, ref.type, node_id)
@@ -99,7 +99,7 @@ async def collect(client: ComfyClient, job: Job, started: float) -> JobResult:
     wanted = select_images(outputs, job.output_nodes)
     if not wanted:
         nodes = ", ".join(sorted(job.output_nodes)) if job.output_nodes else "any node"
-        raise ExecutionFailed(f"finished without an image from {nodes}", server=server, prompt_id=job.prompt_id)
+        raise OutputUnusable(f"finished without an image from {nodes}", server=server, prompt_id=job.prompt_id)
     images = list(await asyncio.gather(*(_download(client, job, n, ref) for n, ref in wanted)))
     now = time.time()
     timings = {"queued_at": job.queued_at, "started_at": job.started_at or job.queued_at,
