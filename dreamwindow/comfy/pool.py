@@ -96,6 +96,17 @@ class BackendPool:
         async with self._cond:
             self._cond.notify_all()
 
+    async def wait_until_up(self, name: str | None = None, *, timeout: float = 30.0) -> None:
+        """Wait until the named server (or any) is connected with its object_info read; Timeout otherwise."""
+        def ready() -> bool:
+            return any(b.usable() and b.object_info is not None for b in self.backends if name in (None, b.name))
+
+        async with self._cond:
+            try:
+                await asyncio.wait_for(self._cond.wait_for(ready), timeout)
+            except TimeoutError:
+                raise Timeout(f"no ComfyUI server {'named ' + name + ' ' if name else ''}came up within {timeout:g} s") from None
+
     # ----- capability checks ------------------------------------------------------------------------------
     def can_run(self, graph: dict[str, Any]) -> dict[str, list[str] | None]:
         """Per server: the problems that stop it running ``graph`` ([] = fine, None = not known yet)."""
