@@ -89,13 +89,13 @@ class BackendConfig(_Model):
 
 class ComfyConfig(_Model):
     backends: list[BackendConfig] = Field(min_length=1, description="one or more ComfyUI servers")
-    timeout: Duration = Field(default=600.0, description="longest a single generation may take")
-    request_timeout: Duration = Field(default=30.0, description="longest a single HTTP request may take")
+    timeout: Duration = Field(default=600.0, gt=0, description="longest a single generation may take")
+    request_timeout: Duration = Field(default=30.0, gt=0, description="longest a single HTTP request may take")
     checkpoint: str | None = Field(default=None, description="checkpoint for playlists that name none")
 
 
 class TransitionConfig(_Model):
-    seconds: Duration = Field(default=4.0, description="crossfade length")
+    seconds: Duration = Field(default=4.0, le=600, description="crossfade length")
     easing: Literal["linear", "smoothstep", "ease_in_out"] = "smoothstep"
 
 
@@ -126,7 +126,7 @@ class DisplayConfig(_Model):
 
 
 class RotationConfig(_Model):
-    every: Duration = Field(default=90.0, description="how long each picture stays")
+    every: Duration = Field(default=90.0, gt=0, description="how long each picture stays")
     lookahead: int = Field(default=2, ge=1, description="pictures generated ahead of need")
     when_starved: Literal["hold", "replay"] = Field(
         default="replay", description="when generation is slower than rotation: keep the picture, or replay old ones")

@@ -49,8 +49,13 @@ def _message(error: Any, path: KeyPath, doc: YamlDoc, model: type[BaseModel]) ->
         return unknown_key_message(str(path[-1]), known_keys(model, path[:-1]))
     if kind == "missing":
         return "required key is missing"
+    ctx = error.get("ctx") or {}
     if kind == "literal_error":
         message = _choice_message(error)
+    elif kind in _BOUNDS:
+        message = f"{_BOUNDS[kind]} {_show(next(iter(ctx.values()), '?'))}, got {_show(error.get('input'))}"
+    elif kind == "too_short":
+        message = f"needs at least {ctx.get('min_length', 1)} item(s)"
     else:
         message = _FRIENDLY.get(kind) or str(error["msg"])
         if kind in _FRIENDLY and not isinstance(error.get("input"), (dict, list)):
@@ -63,6 +68,9 @@ def _message(error: Any, path: KeyPath, doc: YamlDoc, model: type[BaseModel]) ->
         message = f"{message} ({trap.explain()})"
     return message
 
+
+_BOUNDS = {"greater_than": "must be more than", "greater_than_equal": "must be at least",
+           "less_than": "must be less than", "less_than_equal": "must be at most"}
 
 # pydantic's wording is written for programmers; these are for people editing YAML
 _FRIENDLY = {
@@ -93,6 +101,8 @@ def _choice_message(error: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
     if value is None:
         return "nothing (null)"
     if isinstance(value, bool):

@@ -109,7 +109,7 @@ DEFAULT_BINDINGS: dict[str, Binding] = {
 
 def default_graph() -> dict[str, Any]:
     """A fresh copy of the built-in text-to-image graph (dreamwindow/workflows/default.json)."""
-    text = resources.files("dreamwindow.workflows").joinpath("default.json").read_text(encoding="utf-8")
+    text = resources.files("dreamwindow").joinpath("workflows", "default.json").read_text(encoding="utf-8")
     return json.loads(text)
 
 

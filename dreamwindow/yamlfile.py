@@ -8,6 +8,7 @@ become problems, and plain scalars that YAML 1.1 turned into something else (``6
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -188,6 +189,8 @@ class _Walker:
             cls = Sexagesimal if isinstance(value, int) else SexagesimalFloat
             value = cls(value)
             value.text = raw
-        if node.tag in (_BOOL_TAG, _NULL_TAG, _TIMESTAMP_TAG, _INT_TAG, _FLOAT_TAG):
+        surprising_number = ":" in raw or "_" in raw or re.match(r"[-+]?0[0-9]", raw) is not None  # 6:00, 1_0, 017
+        if node.tag in (_BOOL_TAG, _NULL_TAG, _TIMESTAMP_TAG) or (
+                node.tag in (_INT_TAG, _FLOAT_TAG) and surprising_number):
             self.doc.traps[path] = Trap(raw, value)
         return value

@@ -110,7 +110,7 @@ def test_every_problem_at_once_with_exact_lines(write, playlist: Path, problems)
         ("display:\n  fit: cuver\n", 2, "display.fit", "did you mean 'cover'?"),
         ("store:\n  keep: lots\n", 2, "store.keep", "expected a whole number, got 'lots'"),
         ("store:\n  dir: ~\n", 2, "store.dir", 'write it in quotes: "~"'),
-        ("rotation:\n  lookahead: 0\n", 2, "rotation.lookahead", "greater than or equal to 1"),
+        ("rotation:\n  lookahead: 0\n", 2, "rotation.lookahead", "must be at least 1, got 0"),
         ("rotation:\n  when_starved: no\n", 2, "rotation.when_starved", 'write it in quotes: "no"'),
         ("colour: red\n", 1, "colour", "unknown key 'colour'; valid keys here:"),
         ("source_path: /x\n", 1, "source_path", "unknown key"),

@@ -108,7 +108,7 @@ def test_every_problem_with_exact_lines(write, problems) -> None:
         ("prompts: [x]\nvariables: {'bad name': [x]}\n", 2, "variables", "variable name"),
         ("prompts: [{text: x, weight: 0}]\norder: weighted\n", 2, "order", "weight > 0"),
         ("prompts: [x]\nbindings: {seed: '3.seed'}\n", 2, "bindings", "only for a workflow file"),
-        ("prompts: [{text: x, seed: -1}]\n", 1, "prompts[0].seed", "greater than or equal to 0"),
+        ("prompts: [{text: x, seed: -1}]\n", 1, "prompts[0].seed", "must be at least 0, got -1"),
         ("prompts:\n  - text: x\n    negative: '{a'\n", 3, "prompts[0].negative", "never closed"),
     ],
 )

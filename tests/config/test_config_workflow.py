@@ -123,7 +123,7 @@ def test_binding_syntax(binding: object, expected: list[tuple[str, str]]) -> Non
         ("seed: '2.image'", "is connected to node 1"),
         ("mood: '1.color'", "no value named 'mood'"),
         ("seed: 'nodot'", 'write a binding target as "NODE.INPUT"'),
-        ("seed: {to: '1.color', modulo: 0}", "greater than 0"),
+        ("seed: {to: '1.color', modulo: 0}", "must be more than 0, got 0"),
         ("seed: {node: '1', input: color, extra: 1}", "unknown key 'extra'"),
     ],
 )

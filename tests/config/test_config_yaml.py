@@ -93,3 +93,8 @@ def test_merge_keys_work() -> None:
                                             (("l", 0, 1), "l[0][1]")])
 def test_format_key(path: tuple, text: str) -> None:
     assert format_key(path) == text
+
+
+@pytest.mark.parametrize("raw", ["0", "42", "2.5", "-3"])
+def test_ordinary_numbers_are_not_traps(raw: str) -> None:
+    assert parse_yaml(f"key: {raw}\n", Path("f.yaml")).traps == {}
