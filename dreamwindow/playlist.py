@@ -247,7 +247,8 @@ def _workflow_problems(playlist: Playlist, doc: YamlDoc) -> list[Problem]:
         graph = playlist.workflow_graph()
     except ConfigError as exc:
         # the workflow file's own problems, plus where the playlist names it
-        return [doc.problem(("workflow",), f"workflow {playlist.workflow} is not usable (its own problems are listed with it)")] + exc.problems
+        pointer = f"workflow {playlist.workflow} is not usable (its own problems are listed with it)"
+        return [doc.problem(("workflow",), pointer)] + exc.problems
     known = set(BUILTIN_VALUES) | set(playlist.values)
     for item in playlist.prompts:
         known |= set(item.values)
