@@ -57,7 +57,10 @@ class Routes:
         ]
         for prefix in ("", "/api"):
             for method, path, handler in table:
-                app.router.add_route(method, prefix + path, handler)
+                if method == "GET":
+                    app.router.add_get(prefix + path, handler)      # HEAD too, like the real server
+                else:
+                    app.router.add_route(method, prefix + path, handler)
         app.router.add_route("*", "/{tail:.*}", self.not_found)
 
     async def not_found(self, request: web.Request) -> web.Response:
