@@ -184,7 +184,10 @@ class App:
         pool = BackendPool(list(config.comfyui.backends), request_timeout=config.comfyui.request_timeout)
         await pool.start()
         stack.push_async_callback(pool.close)
-        generator = Generator(pool, self.store, self._catalog, timeout=config.comfyui.timeout, rng=self._rng)
+        generator = Generator(
+            pool, self.store, self._catalog, timeout=config.comfyui.timeout, rng=self._rng,
+            default_checkpoint=config.comfyui.checkpoint,
+        )
         self.director = Director(
             generator.generate,
             self._show,

@@ -77,6 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     once.add_argument("-c", "--config", type=Path)
     once.add_argument("-o", "--output", type=Path, default=Path("dream.png"))
 
+    init = sub.add_parser("init", help="write an example config and playlists to edit")
+    init.add_argument("directory", nargs="?", type=Path, default=None,
+                      help="where to write them (default ~/.config/dreamwindow)")
+
     schema = sub.add_parser("schema", help="print the JSON Schema of the config or playlist files")
     schema.add_argument("kind", nargs="?", choices=["config", "playlist"], default="config")
     return parser
@@ -87,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.log_level)
     handler = {
         "run": cmd_run, "demo": cmd_demo, "engine": cmd_engine, "check": cmd_check, "once": cmd_once,
-        "schema": cmd_schema,
+        "schema": cmd_schema, "init": cmd_init,
     }[args.command]
     try:
         return handler(args)
@@ -161,6 +165,16 @@ def cmd_once(args: argparse.Namespace) -> int:
     config = _load(args.config)
     meta = asyncio.run(generate_once(config, args.output))
     print(json.dumps(meta, indent=2, default=str))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from dreamwindow.initcmd import init_config
+
+    written = init_config(args.directory)
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit {written[0]} (server URL and checkpoint), then run: dreamwindow check")
     return 0
 
 

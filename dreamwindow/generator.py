@@ -18,7 +18,7 @@ from collections import deque
 from typing import Any, Callable
 
 from dreamwindow.catalog import Catalog
-from dreamwindow.errors import ExecutionFailed, Lost, OutputUnusable, Rejected
+from dreamwindow.errors import ConfigError, ExecutionFailed, Lost, OutputUnusable, Rejected
 from dreamwindow.store import ImageStore, StoredImage
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class Generator:
         timeout: float,
         rng: random.Random,
         build_job: Callable[..., Any] | None = None,
+        default_checkpoint: str | None = None,
         remember: int = 64,
     ) -> None:
         if build_job is None:
@@ -50,6 +51,7 @@ class Generator:
         self._timeout = timeout
         self._rng = rng
         self._build_job = build_job
+        self._default_checkpoint = default_checkpoint
         self._recent_digests: deque[str] = deque(maxlen=remember)
 
     async def generate(self) -> StoredImage:
@@ -57,7 +59,7 @@ class Generator:
         playlist, item = self._catalog.next_item()
         lost_retry = True
         fresh_retry = True
-        job = self._build_job(playlist, item, self._rng)
+        job = self._job(playlist, item)
         while True:
             started = time.time()
             try:
@@ -77,7 +79,7 @@ class Generator:
                     raise
                 fresh_retry = False
                 log.info("%s; trying once more with a new seed", exc)
-                job = self._build_job(playlist, item, self._rng)
+                job = self._job(playlist, item)
                 continue
             break
         meta = dict(job.meta)
@@ -89,6 +91,14 @@ class Generator:
         stored = await asyncio.to_thread(self._store.save, data, meta)
         log.info("new picture %s from %s: %s", stored.path.name, result.server, meta.get("prompt"))
         return stored
+
+    def _job(self, playlist: Any, item: Any) -> Any:
+        try:
+            return self._build_job(playlist, item, self._rng, default_checkpoint=self._default_checkpoint)
+        except ConfigError as exc:
+            # A value that cannot be bound is a problem of this item, like a rejection by the server.
+            self._catalog.set_aside(playlist, item, str(exc))
+            raise
 
     def _check_new(self, result: Any) -> bytes:
         if not result.images:
