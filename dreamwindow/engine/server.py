@@ -83,6 +83,12 @@ class DreamEngine:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    async def settle(self) -> None:
+        """Wait for background actions (a fault-triggered restart, a timed refusal) to finish."""
+        current = asyncio.current_task()
+        while pending := [t for t in self._tasks if t is not current and not t.done()]:
+            await asyncio.wait(pending)
+
     @web.middleware
     async def _faults_mw(self, request: web.Request, handler: Any) -> web.StreamResponse:
         delay = self.faults.delay_for(path_key(request.path))
