@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,18 +95,20 @@ class Renderer:
         self._seconds = float(display.transition.seconds)
         self._tick = 1.0 / max(1, int(display.fps))
         self.rotate = int(display.rotate)
-        self.size: tuple[int, int] = logical_size(tuple(display.size), 0)  # replaced by open() with the real one
-        self.physical_size: tuple[int, int] = self.size
+        self.physical_size: tuple[int, int] = (int(display.size[0]), int(display.size[1]))  # open() has the truth
+        self.size: tuple[int, int] = logical_size(self.physical_size, self.rotate)
         self.on_quit: Callable[[], None] | None = None
         self.frames_drawn = 0
-        self._queue: queue.Queue[object] = queue.Queue()
+        # SimpleQueue and a plain flag: request_stop() may run inside a signal handler on this very thread, which
+        # must never wait for a lock the interrupted code holds (queue.Queue.put and Event.set take one).
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._pending: Frame | None = None
-        self._stop = threading.Event()
+        self._stopping = False
         self._screen: pygame.Surface | None = None
         self._captions: CaptionPainter | None = None
         self._snapshots: Snapshots | None = None
         # Fade state: _from is a copy of the screen when the fade began, _to the new picture (opaque) and
-        # _to_alpha the same pixels as a per-pixel-alpha surface for the fast blend; idle keeps only _to.
+        # _to_alpha the same pixels as a per-pixel-alpha surface for the fast blend. Idle keeps none of them.
         self._from: pygame.Surface | None = None
         self._to: pygame.Surface | None = None
         self._to_alpha: pygame.Surface | None = None
@@ -143,13 +144,6 @@ class Renderer:
         self._captions = None
         close_screen()
 
-    def __enter__(self) -> Renderer:
-        self.open()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # ---- thread-safe API -------------------------------------------------------------------------------------
 
     def submit(self, frame: Frame) -> None:
@@ -157,16 +151,16 @@ class Renderer:
         self._queue.put(frame)
 
     def request_stop(self) -> None:
-        self._stop.set()
+        """Any thread, or a signal handler: the loop finishes its current step and run() returns."""
+        self._stopping = True
         self._queue.put(_WAKE)
 
     @property
     def stopped(self) -> bool:
-        return self._stop.is_set()
+        return self._stopping
 
     @property
-    def busy(self) -> bool:
-        """True while a crossfade is running."""
+    def busy(self) -> bool:  # a crossfade is running
         return self._fade is not None
 
     # ---- the loop --------------------------------------------------------------------------------------------
@@ -178,10 +172,10 @@ class Renderer:
         if self._screen is None:
             self.open()
         try:
-            while not self._stop.is_set():
+            while not self._stopping:
                 started = time.monotonic()
                 self.run_once()
-                if self._stop.is_set():
+                if self._stopping:
                     break
                 # Fading: sleep out the rest of this tick. Idle: block until a frame comes or it is time to pump.
                 timeout = max(0.0, self._tick - (time.monotonic() - started)) if self.busy else IDLE_WAIT
@@ -193,7 +187,7 @@ class Renderer:
         """One loop iteration without blocking: events, new frames, one fade step. True if a frame was drawn."""
         assert self._screen is not None, "open() first"
         self._handle_events()
-        if self._stop.is_set():
+        if self._stopping:
             return False
         now = self._clock() if now is None else now
         frame = self._take_frame()
@@ -234,7 +228,7 @@ class Renderer:
                 event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_q)
             ):
                 log.info("quit requested from the display (%s)", pygame.event.event_name(event.type))
-                self._stop.set()
+                self._stopping = True
                 if self.on_quit is not None:
                     self.on_quit()
                 return
@@ -295,8 +289,9 @@ class Renderer:
         self._present(RenderState(t, eased, self._from_key, self._to_key))
 
     def _finish_fade(self) -> None:
+        # The screen now holds the picture and the next fade starts from a copy of it: keep no other surface.
         self._fade = None
-        self._from = self._to_alpha = None  # only the opaque new picture stays
+        self._from = self._to = self._to_alpha = None
         if self._snapshots is not None and self._screen is not None:
             self._snapshots.save(self._screen)
         release_memory()

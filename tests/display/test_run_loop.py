@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
 
+import pytest
 from display_helpers import frame, make_display, screen_rgb, solid
 
 from dreamwindow.display.renderer import Renderer, RenderState
@@ -76,3 +78,20 @@ def test_idle_loop_costs_almost_no_cpu() -> None:
     timer.join()
     # The bench measures ~0.0x %; this generous bound still catches event.wait (~2 %) x 5 or any busy loop.
     assert cpu / wall < 0.1, (cpu, wall)
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs POSIX interval timers")
+def test_request_stop_from_a_signal_handler() -> None:
+    """The app stops the renderer from its SIGTERM handler, which runs on the render (main) thread itself."""
+    renderer = Renderer(make_display(), headless=True)
+    renderer.open()
+    previous = signal.signal(signal.SIGALRM, lambda *_: renderer.request_stop())
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        started = time.monotonic()
+        renderer.run()
+        assert time.monotonic() - started < 2.0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    assert renderer.stopped
