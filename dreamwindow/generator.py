@@ -1,7 +1,7 @@
 """One picture, from playlist item to stored file: bind the workflow, run it on the pool, keep the result.
 
 Retry policy lives here because only here do we know what a retry means for the wall:
-- a server that lost the job (restart) gets it once more;
+- (a server that lost the job in a restart: the pool already resubmits it once, preferably elsewhere;)
 - an image that could not be downloaded or decoded, or a picture we already have (ComfyUI served a cached graph,
   or the exact bytes are on screen) is tried once more with a new seed;
 - a rejected graph sets its item aside until the playlist changes; an execution error just fails this job.
@@ -18,7 +18,7 @@ from collections import deque
 from typing import Any, Callable
 
 from dreamwindow.catalog import Catalog
-from dreamwindow.errors import ConfigError, ExecutionFailed, Lost, OutputUnusable, Rejected
+from dreamwindow.errors import ConfigError, ExecutionFailed, OutputUnusable, Rejected
 from dreamwindow.store import ImageStore, StoredImage
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,6 @@ class Generator:
     async def generate(self) -> StoredImage:
         """Generate and store one new picture, or raise a DreamWindowError saying why not."""
         playlist, item = self._catalog.next_item()
-        lost_retry = True
         fresh_retry = True
         job = self._job(playlist, item)
         while True:
@@ -68,12 +67,6 @@ class Generator:
             except Rejected as exc:
                 self._catalog.set_aside(playlist, item, str(exc))
                 raise
-            except Lost:
-                if not lost_retry:
-                    raise
-                lost_retry = False
-                log.warning("server lost the job for %r; submitting it once more", job.meta.get("prompt"))
-                continue
             except (OutputUnusable, Duplicate) as exc:
                 if not fresh_retry:
                     raise
