@@ -11,9 +11,10 @@ from typing import Any, TextIO
 from dreamwindow.errors import ConfigError, DreamWindowError, Timeout
 
 
-def run_check(config_path: Path | None, *, offline: bool = False, out: TextIO = sys.stdout,
+def run_check(config_path: Path | None, *, offline: bool = False, out: TextIO | None = None,
               probe_timeout: float = 5.0) -> int:
     """Print problems as FILE:LINE: key: message and a per-server report. 0 when all is well, 2 otherwise."""
+    out = out or sys.stdout
     from dreamwindow.config import check_files, find_config, load_config, load_playlist
 
     path = find_config(config_path)

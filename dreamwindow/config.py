@@ -199,25 +199,50 @@ def find_config(explicit: Path | None = None) -> Path:
     where = ", ".join(str(p) for p in tried)
     raise ConfigError(Problem(
         str(tried[0]), None, "",
-        f"no config file found (tried {where}). Create one by copying the example: "
-        f"mkdir -p ~/.config/dreamwindow && cp config/dreamwindow.yaml ~/.config/dreamwindow/, "
-        f"or pass -c FILE, or set DREAMWINDOW_CONFIG"))
+        f"no config file found (tried {where}). Create one with `dreamwindow init` (it writes the commented "
+        f"example config and the playlists to ~/.config/dreamwindow/), or pass -c FILE, or set DREAMWINDOW_CONFIG"))
+
+
+def _playlists_despite_errors(config_path: Path) -> list[Path]:
+    """The playlist files a config names even when other parts of it are invalid, so ``check`` can report
+    their problems in the same run."""
+    try:
+        doc = load_yaml(Path(config_path).expanduser().resolve())
+    except ConfigError:
+        return []
+    entries = doc.data.get("playlists") if isinstance(doc.data, dict) else None
+    if not isinstance(entries, list):
+        return []
+    base = Path(config_path).expanduser().resolve().parent
+    files: list[Path] = []
+    for entry in entries:
+        if not isinstance(entry, str):
+            continue
+        path = Path(os.path.normpath(base / Path(entry).expanduser()))
+        if path.is_dir():
+            files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+    return files
 
 
 def check_files(config_path: Path) -> list[Problem]:
     """Every problem in the config, each playlist it names and each workflow those name (empty = all fine)."""
     try:
-        config = load_config(config_path)
+        config: Config | None = load_config(config_path)
     except ConfigError as exc:
-        return exc.problems
-    problems: list[Problem] = []
-    for playlist_path in config.playlists:
+        config, problems = None, list(exc.problems)
+        playlist_paths = _playlists_despite_errors(config_path)
+    else:
+        problems, playlist_paths = [], list(config.playlists)
+    for playlist_path in playlist_paths:
         try:
             playlist = load_playlist(playlist_path)
         except ConfigError as exc:
             problems += exc.problems
             continue
-        if playlist.workflow == "default" and not (playlist.checkpoint or config.comfyui.checkpoint):
+        if config is not None and playlist.workflow == "default" and not (
+                playlist.checkpoint or config.comfyui.checkpoint):
             problems.append(Problem(str(playlist_path), None, "checkpoint",
                                     "no checkpoint: set checkpoint: here or comfyui.checkpoint in the config"))
     return problems

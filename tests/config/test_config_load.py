@@ -150,7 +150,7 @@ def test_find_config_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         find_config(None)
     message = str(info.value)
     assert str(env_file) in message and str(home / ".config/dreamwindow/dreamwindow.yaml") in message
-    assert "/etc/dreamwindow/dreamwindow.yaml" in message and "cp config/dreamwindow.yaml" in message
+    assert "/etc/dreamwindow/dreamwindow.yaml" in message and "dreamwindow init" in message
     user = home / ".config/dreamwindow/dreamwindow.yaml"
     user.parent.mkdir(parents=True)
     user.write_text("x: 1")
