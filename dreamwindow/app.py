@@ -14,6 +14,7 @@ import os
 import random
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -230,8 +231,13 @@ class App:
         return True
 
     async def _watchdog(self, interval: float) -> None:
+        """Ping systemd while both threads are alive: this loop, and the render loop's heartbeat."""
         while True:
-            self._notifier.watchdog()
+            stalled = time.monotonic() - self._renderer.last_tick
+            if stalled < 2 * interval:
+                self._notifier.watchdog()
+            else:
+                log.error("the render loop has not ticked for %.0f s; letting the systemd watchdog restart us", stalled)
             await asyncio.sleep(interval)
 
 

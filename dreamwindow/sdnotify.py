@@ -37,7 +37,7 @@ class Notifier:
             log.debug("sd_notify failed: %s", exc)
 
     def ready(self, status: str = "") -> None:
-        self.notify("READY=1", *( [f"STATUS={status}"] if status else []))
+        self.notify("READY=1", *([f"STATUS={status}"] if status else []))
 
     def stopping(self) -> None:
         self.notify("STOPPING=1")

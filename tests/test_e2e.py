@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pygame
+import pytest
 
 from dreamwindow.app import App, RunOptions
 from dreamwindow.config import load_config
@@ -68,8 +71,15 @@ class ScreenLog:
             self.done.set()
 
 
-def test_daemon_engine_and_renderer_show_changing_pictures(tmp_path: Path, repo_root: Path) -> None:
+def test_daemon_engine_and_renderer_show_changing_pictures(tmp_path: Path, repo_root: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(write_config(tmp_path, repo_root))
+    # As under systemd: the daemon reports READY and pings the watchdog.
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    notify.bind(str(tmp_path / "notify.sock"))
+    notify.settimeout(30)
+    monkeypatch.setenv("NOTIFY_SOCKET", str(tmp_path / "notify.sock"))
+    monkeypatch.setenv("WATCHDOG_USEC", "400000")
     screen = ScreenLog(want=3)
     app = App(config, RunOptions(headless=True, duration=60, on_frame=screen.on_frame, seed=1,
                                  engine=EngineSettings(seconds_per_image=0.2)))
@@ -77,6 +87,13 @@ def test_daemon_engine_and_renderer_show_changing_pictures(tmp_path: Path, repo_
     watcher = threading.Thread(target=lambda: screen.done.wait(60) and app.request_stop(), daemon=True)
     watcher.start()
     assert app.run() == 0
+    messages = []
+    notify.setblocking(False)
+    with contextlib.suppress(BlockingIOError):
+        while True:
+            messages.append(notify.recv(1024))
+    notify.close()
+    assert messages[0].startswith(b"READY=1") and b"WATCHDOG=1" in messages and messages[-1] == b"STOPPING=1"
     assert screen.done.is_set(), f"only {len(screen.finals)} pictures and {len(screen.mids)} mid-fade frames seen"
 
     # At least three different pictures reached the screen.

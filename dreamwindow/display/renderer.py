@@ -99,6 +99,7 @@ class Renderer:
         self.size: tuple[int, int] = logical_size(self.physical_size, self.rotate)
         self.on_quit: Callable[[], None] | None = None
         self.frames_drawn = 0
+        self.last_tick = time.monotonic()  # the loop's heartbeat, read by the systemd watchdog from another thread
         # SimpleQueue and a plain flag: request_stop() may run inside a signal handler on this very thread, which
         # must never wait for a lock the interrupted code holds (queue.Queue.put and Event.set take one).
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
