@@ -156,6 +156,10 @@ class ComfyClient:
         try:
             async with asyncio.timeout(deadline):
                 await self._submit(job, graph)
+                if job.outcome is Outcome.CANCELLED:
+                    # cancel() came while the POST was on its way: its delete found nothing to delete, and the
+                    # prompt is queued now. Take it back before saying it is cancelled.
+                    await self._cancel_on_server(job)
                 await waiter
                 result = await collect(self, job, started)
         except TimeoutError:
@@ -167,7 +171,8 @@ class ComfyClient:
                 self._spawn(self._cancel_on_server(job), f"cancel-{job.prompt_id}")
             raise
         except ComfyError as exc:
-            self._note_failure(exc)
+            if job.outcome is not Outcome.CANCELLED:  # our own cancel is not a failure of the server
+                self._note_failure(exc)
             raise
         finally:
             self._waiters.pop(job.prompt_id, None)

@@ -219,6 +219,27 @@ async def test_cancel_interrupts_our_running_job_by_id(slow_engine) -> None:
         await theirs.close()
 
 
+async def test_cancel_while_the_post_is_on_its_way_takes_the_prompt_back(slow_engine) -> None:
+    slow_engine.faults.delays = {"/prompt": 0.2}  # the server queues the prompt only after this
+    mine, theirs = await connect(slow_engine), await connect(slow_engine)
+    try:
+        my_task = asyncio.create_task(mine.run(txt2img(steps=3), deadline=10))
+        while not mine.tracker.jobs:  # registered before the POST is sent; a scheduling yield, not a wait
+            await asyncio.sleep(0)
+        [pid] = mine.tracker.jobs
+        await mine.cancel(pid)  # the POST has not been answered: nothing on the server to delete yet
+        with pytest.raises(Interrupted):
+            await my_task
+        slow_engine.faults.delays = {}
+        assert (await theirs.run(txt2img(steps=2), deadline=10)).images  # runs after ours ended
+        entry = (await mine.http.get_json(f"/history/{pid}")).get(pid)
+        # Taken back once queued: interrupted by id (or deleted while pending), never run to success.
+        assert entry is None or entry["status"]["status_str"] != "success"
+    finally:
+        await mine.close()
+        await theirs.close()
+
+
 async def test_timeout_while_pending_deletes_only_our_job(slow_engine) -> None:
     mine, theirs = await connect(slow_engine), await connect(slow_engine)
     try:
