@@ -186,7 +186,7 @@ class Executor:
                     if ui is not None:
                         outputs[nid] = ui
                         await run.emit("executed", {"node": nid, "display_node": nid, "output": ui, "prompt_id": pid})
-                        run.set_state(nid, 1.0, 1.0, "finished")
+                        run.set_state(nid, 1, 1, "finished")  # the real server sends ints here (floats elsewhere)
                         await run.progress_state()
                     continue
                 run.node_id = self.current_node = nid
@@ -202,7 +202,7 @@ class Executor:
                 except (Interrupted, asyncio.CancelledError):
                     raise
                 except Exception as ex:
-                    final = self._error(item, nid, class_type, executed, ex)
+                    final = self._error(item, nid, class_type, executed, ex, args)
                     status = "error"
                     break
                 keep[sigs[nid]] = (results[nid], ui)
@@ -263,12 +263,28 @@ class Executor:
             return hits[0]
         return None
 
-    def _error(self, item: QueueItem, nid: str, class_type: str, executed: list[str], ex: Exception) -> tuple:
+    def _error(self, item: QueueItem, nid: str, class_type: str, executed: list[str], ex: Exception,
+               args: dict[str, Any]) -> tuple:
         log.info("prompt %s failed at node %s (%s): %s", item.prompt_id, nid, class_type, ex)
-        literal = {k: [v] for k, v in (item.prompt[nid].get("inputs") or {}).items() if not isinstance(v, list)}
+        literal = self._current_inputs(item, class_type, args)
         return ("execution_error", {
             "prompt_id": item.prompt_id, "node_id": nid, "node_type": class_type, "executed": list(executed),
             "exception_message": str(ex), "exception_type": type(ex).__name__,
             "traceback": [line.split("\n")[0] + "\n" for line in traceback.format_tb(ex.__traceback__)],
             "current_inputs": literal, "current_outputs": list(item.prompt), "timestamp": _now_ms(),
         })
+
+    def _current_inputs(self, item: QueueItem, class_type: str, args: dict[str, Any]) -> dict[str, list[Any]]:
+        """``current_inputs`` of an execution_error, as the real server formats them: every input (linked ones
+        too) as a one-item list, plain values kept and anything else as its ``str``, then the hidden inputs
+        (``prompt``, ``extra_pnginfo``) of the nodes that declare them."""
+        def fmt(value: Any) -> Any:
+            return value if value is None or isinstance(value, (int, float, bool, str)) else str(value)
+
+        current = {name: [fmt(value)] for name, value in args.items()}
+        hidden = self.engine.node_defs[class_type]["input"].get("hidden") or {}
+        if "prompt" in hidden:
+            current["prompt"] = [str(item.prompt)]
+        if "extra_pnginfo" in hidden:
+            current["extra_pnginfo"] = [fmt(item.extra_data.get("extra_pnginfo"))]
+        return current

@@ -10,10 +10,14 @@ from typing import Any
 
 MAX_SEED = 0xFFFFFFFFFFFFFFFF
 UPSCALE_METHODS = ["nearest-exact", "bilinear", "area", "bicubic", "lanczos"]
+# The sampler names of ComfyUI 0.3.64, all of them: a name the real server accepts must not be a 400 here.
 SAMPLERS = ["euler", "euler_cfg_pp", "euler_ancestral", "euler_ancestral_cfg_pp", "heun", "heunpp2", "dpm_2",
-            "dpm_2_ancestral", "lms", "dpm_fast", "dpm_adaptive", "dpmpp_2s_ancestral", "dpmpp_sde",
-            "dpmpp_2m", "dpmpp_2m_sde", "dpmpp_3m_sde", "ddpm", "lcm", "ipndm", "deis", "res_multistep",
-            "ddim", "uni_pc", "uni_pc_bh2"]
+            "dpm_2_ancestral", "lms", "dpm_fast", "dpm_adaptive", "dpmpp_2s_ancestral", "dpmpp_2s_ancestral_cfg_pp",
+            "dpmpp_sde", "dpmpp_sde_gpu", "dpmpp_2m", "dpmpp_2m_cfg_pp", "dpmpp_2m_sde", "dpmpp_2m_sde_gpu",
+            "dpmpp_2m_sde_heun", "dpmpp_2m_sde_heun_gpu", "dpmpp_3m_sde", "dpmpp_3m_sde_gpu", "ddpm", "lcm",
+            "ipndm", "ipndm_v", "deis", "res_multistep", "res_multistep_cfg_pp", "res_multistep_ancestral",
+            "res_multistep_ancestral_cfg_pp", "gradient_estimation", "gradient_estimation_cfg_pp", "er_sde",
+            "seeds_2", "seeds_3", "sa_solver", "sa_solver_pece", "ddim", "uni_pc", "uni_pc_bh2"]
 SCHEDULERS = ["simple", "sgm_uniform", "karras", "exponential", "ddim_uniform", "beta", "normal",
               "linear_quadratic", "kl_optimal"]
 
@@ -30,7 +34,14 @@ def _float(default: float, lo: float, hi: float, step: float, **extra: Any) -> l
     return ["FLOAT", {"default": default, "min": lo, "max": hi, "step": step, **extra}]
 
 
-def _node(name: str, display: str, category: str, required: dict[str, Any], output: list[str],
+def _v3(d: dict[str, Any]) -> dict[str, Any]:
+    """Nodes written against ComfyUI's newer node API (ImageBlur in 0.3.64) carry more keys in object_info, and a
+    null ``display_name`` when they set none (clients then show the class name)."""
+    d.update(output_tooltips=[None] * len(d["output"]), deprecated=False, experimental=False, api_node=False)
+    return d
+
+
+def _node(name: str, display: str | None, category: str, required: dict[str, Any], output: list[str],
           *, output_node: bool = False, description: str = "", hidden: dict[str, str] | None = None) -> dict:
     inputs: dict[str, Any] = {"required": required}
     order: dict[str, list[str]] = {"required": list(required)}
@@ -87,9 +98,9 @@ def node_definitions(checkpoints: list[str], steps_default: int = 20) -> dict[st
                "batch_size": _int(1, 1, 4096, None), "color": _int(0, 0, 16777215, 1, display="color")},
               ["IMAGE"]),
         _node("ImageInvert", "Invert Image", "image", {"image": ["IMAGE"]}, ["IMAGE"]),
-        _node("ImageBlur", "ImageBlur", "image/postprocessing",
-              {"image": ["IMAGE", {}], "blur_radius": _int(1, 1, 31), "sigma": _float(1.0, 0.1, 10.0, 0.1)},
-              ["IMAGE"]),
+        _v3(_node("ImageBlur", None, "image/postprocessing",
+                  {"image": ["IMAGE", {}], "blur_radius": _int(1, 1, 31), "sigma": _float(1.0, 0.1, 10.0, 0.1)},
+                  ["IMAGE"])),
         _node("ImageScale", "Upscale Image", "image/upscaling",
               {"image": ["IMAGE"], "upscale_method": [list(UPSCALE_METHODS)],
                "width": _int(512, 0, 16384), "height": _int(512, 0, 16384), "crop": [["disabled", "center"]]},

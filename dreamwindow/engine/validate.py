@@ -42,7 +42,14 @@ class _Validator:
         self.prompt, self.defs = prompt, defs
         self.done: dict[str, tuple[bool, list[Error]]] = {}
 
-    def node(self, nid: str, top: bool = False) -> bool:
+    def node(self, nid: str) -> bool:
+        """Validate one node and, through its links, everything upstream of it.
+
+        Like the real server, a link that cannot be resolved (a missing node, a bad output slot) raises out of
+        this node's check; the node that linked to it catches that and records it *on this node*, with its own
+        input name, input config and link (``exception_during_inner_validation``). An output node's own broken
+        link is caught by ``validate_prompt`` (``exception_during_validation``).
+        """
         if nid in self.done:
             return self.done[nid][0]
         self.done[nid] = (True, [])            # guards against cycles while this node is being checked
@@ -61,30 +68,16 @@ class _Validator:
                 continue
             value = inputs[name]
             if isinstance(value, list):
-                valid = self._link(nid, name, config, value, errors, top) and valid
+                source = str(value[0])
+                # Output types are a tuple in ComfyUI: a bad slot says "tuple index out of range".
+                received = tuple(self.defs[self.prompt[source]["class_type"]]["output"])[value[1]]
+                valid = self._link(name, config, value, source, received, errors) and valid
             else:
                 valid = self._literal(name, config, value, errors) and valid
         self.done[nid] = (valid and not errors, errors)
         return valid and not errors
 
-    def _link(self, nid: str, name: str, config: list, link: list, errors: list[Error], top: bool) -> bool:
-        try:
-            source = str(link[0])
-            src_class = self.prompt[source]["class_type"]
-            received = self.defs[src_class]["output"][link[1]]
-        except (KeyError, IndexError, TypeError) as ex:
-            message = str(ex)
-            if top:     # a broken link straight out of an output node is reported on that node
-                errors.append({"type": "exception_during_validation", "message": "Exception when validating node",
-                               "details": message,
-                               "extra_info": {"exception_type": type(ex).__name__, "traceback": _tb(ex)}})
-            else:
-                errors.append({"type": "exception_during_inner_validation",
-                               "message": "Exception when validating inner node", "details": message,
-                               "extra_info": {"input_name": name, "input_config": config,
-                                              "exception_message": message, "exception_type": type(ex).__name__,
-                                              "traceback": _tb(ex), "linked_node": [nid, 0]}})
-            return False
+    def _link(self, name: str, config: list, link: list, source: str, received: str, errors: list[Error]) -> bool:
         expected = config[0]
         if not isinstance(expected, list) and "*" not in (expected, received) and received != expected:
             details = f"{name}, received_type({received}) mismatch input_type({expected})"
@@ -93,7 +86,16 @@ class _Validator:
                            "extra_info": {"input_name": name, "input_config": config, "received_type": received,
                                           "linked_node": link}})
             return False
-        return self.node(source)
+        try:
+            return self.node(source)
+        except Exception as ex:  # the source node's own link is broken: recorded on the source node
+            message = str(ex)
+            self.done[source] = (False, [{
+                "type": "exception_during_inner_validation", "message": "Exception when validating inner node",
+                "details": message,
+                "extra_info": {"input_name": name, "input_config": config, "exception_message": message,
+                               "exception_type": type(ex).__name__, "traceback": _tb(ex), "linked_node": link}}])
+            return False
 
     @staticmethod
     def _literal(name: str, config: list, value: Any, errors: list[Error]) -> bool:
@@ -146,7 +148,15 @@ def validate_prompt(prompt: dict[str, Any], defs: dict[str, Any], targets: list[
     own_errors: list[str] = []
     node_errors: dict[str, Any] = {}
     for out in outputs:
-        if checker.node(out, top=True):
+        try:
+            ok = checker.node(out)
+        except Exception as ex:  # a broken link straight out of an output node
+            checker.done[out] = (False, [{"type": "exception_during_validation",
+                                          "message": "Exception when validating node", "details": str(ex),
+                                          "extra_info": {"exception_type": type(ex).__name__,
+                                                         "traceback": _tb(ex)}}])
+            ok = False
+        if ok:
             good.append(out)
             continue
         own_errors += [f"{e['message']}: {e['details']}" for e in checker.done[out][1]]
