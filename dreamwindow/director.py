@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from dreamwindow.comfy.backoff import Backoff, FailureStreak
 from dreamwindow.errors import DreamWindowError
 from dreamwindow.store import ImageStore, StoredImage
 
@@ -55,13 +56,6 @@ class Rotation:
         self.recently_shown.append(image.key)
 
 
-def backoff_delay(failures: int, base: float = 1.0, cap: float = 60.0) -> float:
-    """Seconds to wait after ``failures`` consecutive failures: 1, 2, 4 ... capped."""
-    if failures <= 0:
-        return 0.0
-    return min(cap, base * 2 ** (failures - 1))
-
-
 class Director:
     def __init__(
         self,
@@ -82,12 +76,12 @@ class Director:
         self._every = every
         self._when_starved = when_starved
         self._rng = rng
-        self._retry_base = retry_base
-        self._retry_cap = retry_cap
+        # No jitter: one wall, one pacing loop; the network clients jitter their own reconnects.
+        self._backoff = Backoff(base=retry_base, cap=retry_cap, jitter=0.0)
+        self._streak = FailureStreak(log, "generation")
         self.rotation = Rotation(lookahead)
         self._scheduler: AsyncIOScheduler | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        self._failures = 0
         self._retry_pending = False
         self._stopping = False
 
@@ -162,9 +156,8 @@ class Director:
         if image is None:
             self.rotation.finished(None)
             return
-        if self._failures:
-            log.info("generation recovered after %d failure(s)", self._failures)
-        self._failures = 0
+        self._streak.success()
+        self._backoff.reset()
         first = self.rotation.on_screen is None
         self.rotation.finished(image)
         if first:
@@ -175,12 +168,11 @@ class Director:
             self._top_up()
 
     def _failed(self, exc: BaseException | None) -> None:
-        self._failures += 1
-        delay = backoff_delay(self._failures, self._retry_base, self._retry_cap)
-        level = logging.WARNING if self._failures == 1 or self._failures % 20 == 0 else logging.DEBUG
-        log.log(level, "generation failed (%d in a row): %s; next try in %.0fs", self._failures, exc, delay)
+        self._streak.failure(exc if exc is not None else "internal error (see the traceback above)")
         if self._retry_pending or self._scheduler is None or self._stopping:
             return
+        delay = self._backoff.next_delay()
+        log.debug("next generation attempt in %.1f s", delay)
         self._retry_pending = True
         run_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
         self._scheduler.add_job(self._retry, "date", run_date=run_at, id="retry", replace_existing=True)

@@ -6,16 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from dreamwindow.director import Director, Rotation, backoff_delay
+from dreamwindow.director import Director, Rotation
 from dreamwindow.errors import ExecutionFailed
 from dreamwindow.store import ImageStore, StoredImage
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.mark.parametrize(("failures", "expected"), [(0, 0), (1, 1), (2, 2), (3, 4), (7, 60), (50, 60)])
-def test_backoff_delay(failures: int, expected: float) -> None:
-    assert backoff_delay(failures, base=1, cap=60) == expected
 
 
 def _img(key: str) -> StoredImage:
@@ -166,3 +161,22 @@ async def test_starved_hold_keeps_picture(tmp_path: Path) -> None:
         assert len(h.shown) == 1
     finally:
         await h.director.stop()
+
+
+async def test_failure_streak_warns_once_and_logs_recovery(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(tmp_path, lookahead=1, when_starved="hold")
+    with caplog.at_level("DEBUG", logger="dreamwindow.director"):
+        await h.director.start()
+        try:
+            for attempt in range(3):
+                h.gate.put_nowait(ExecutionFailed(f"boom {attempt}"))
+                await h.wait_for(lambda n=attempt: h.calls == n + 2)
+            h.gate.put_nowait(1)
+            await h.wait_shown(1)
+        finally:
+            await h.director.stop()
+    records = [r for r in caplog.records if r.name == "dreamwindow.director"]
+    warnings = [r for r in records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "boom 0" in warnings[0].getMessage()
+    assert any(r.levelname == "DEBUG" and "boom 2" in r.getMessage() for r in records)
+    assert any(r.levelname == "INFO" and "recovered after 3 failure(s)" in r.getMessage() for r in records)
