@@ -18,7 +18,8 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter
 from dreamwindow.engine import scenery
 from dreamwindow.engine.scenery import RGB, mix
 
-WORK_SIDE = 420            # longest side of the canvas the scene is drawn on before enlarging
+WORK_SIDE = 1024           # longest side of the canvas the scene is drawn on; resizing it to the requested size
+                           # smooths the edges of ridges, dunes and trees (supersampling up to 2x)
 
 LANDSCAPES = {
     "forest": ("forest", "woods", "pine", "pines", "trees", "tree", "jungle", "grove", "birch", "woodland"),
@@ -87,7 +88,7 @@ def paint(prompt: str, seed: int, width: int, height: int) -> Image.Image:
     """The finished dream, as an RGB image of exactly width x height."""
     rng = _seed_rng(prompt, seed)
     scene = Scene(prompt, rng)
-    scale = min(1.0, WORK_SIDE / max(width, height))
+    scale = min(2.0, WORK_SIDE / max(width, height))
     w, h = max(8, round(width * scale)), max(8, round(height * scale))
     img = scenery.sky(w, h, scene.top, scene.mid, scene.horizon)
     if scene.hour == "night" or scene.aurora:
@@ -105,7 +106,7 @@ def paint(prompt: str, seed: int, width: int, height: int) -> Image.Image:
 
 
 def _finish(img: Image.Image, rng: random.Random, width: int, height: int, scene: Scene) -> Image.Image:
-    img = img.resize((width, height), Image.Resampling.BICUBIC)
+    img = img.resize((width, height), Image.Resampling.LANCZOS)
     # Soft glow: a blurred copy screened over the picture, the "bloom" that makes it feel like a dream.
     blurred = img.filter(ImageFilter.GaussianBlur(max(2, width // 60)))
     img = Image.blend(img, ImageChops.screen(img, blurred), 0.35 if scene.hour != "day" else 0.25)
