@@ -73,13 +73,9 @@ class Catalog:
 
     def _expand(self) -> list[Path]:
         """Playlist files named directly, plus every .yaml file in named folders (new ones join on refresh)."""
-        files: list[Path] = []
-        for source in self._sources:
-            if source.is_dir():
-                files.extend(sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file()))
-            else:
-                files.append(source)
-        return list(dict.fromkeys(files))
+        from dreamwindow.config import playlist_files
+
+        return playlist_files(self._sources)
 
     def _sync_folders(self) -> None:
         wanted = self._expand()

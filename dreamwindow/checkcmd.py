@@ -27,13 +27,14 @@ def run_check(config_path: Path | None, *, offline: bool = False, out: TextIO | 
         print(f"{len(problems)} problem(s) in {path}", file=out)
         return 2
     playlists = []
-    for playlist_path in config.playlists:
+    files = config.playlist_files()
+    for playlist_path in files:
         try:
             playlists.append(load_playlist(playlist_path, default_checkpoint=config.comfyui.checkpoint))
         except ConfigError:
             continue  # already reported by check_files
     print(f"{path}: config {'has problems' if problems else 'OK'}; {len(playlists)} of "
-          f"{len(config.playlists)} playlist(s) valid", file=out)
+          f"{len(files)} playlist(s) valid", file=out)
     healthy = not problems
     if not offline:
         healthy = asyncio.run(_probe(config, playlists, out, probe_timeout)) and healthy

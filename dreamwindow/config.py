@@ -152,16 +152,20 @@ class Config(_Model):
         min_length=1, description="playlist files, or folders whose *.yaml files are playlists")
     source_path: SkipJsonSchema[Path] = Field(json_schema_extra=HIDDEN)
 
-    @field_validator("playlists", mode="after")
-    @classmethod
-    def _expand_folders(cls, value: list[Path]) -> list[Path]:
-        files: list[Path] = []
-        for path in value:
-            if path.is_dir():
-                files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-            else:
-                files.append(path)
-        return files
+    def playlist_files(self) -> list[Path]:
+        """The playlist files in play now: folders are read again on every call, so new files join."""
+        return playlist_files(self.playlists)
+
+
+def playlist_files(sources: list[Path]) -> list[Path]:
+    """Files named directly plus each folder's *.yaml files (sorted, not recursive), each file once."""
+    files: list[Path] = []
+    for source in sources:
+        if source.is_dir():
+            files += sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        else:
+            files.append(source)
+    return list(dict.fromkeys(files))
 
 
 def load_config(path: Path) -> Config:
@@ -214,16 +218,8 @@ def _playlists_despite_errors(config_path: Path) -> list[Path]:
     if not isinstance(entries, list):
         return []
     base = Path(config_path).expanduser().resolve().parent
-    files: list[Path] = []
-    for entry in entries:
-        if not isinstance(entry, str):
-            continue
-        path = Path(os.path.normpath(base / Path(entry).expanduser()))
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
-        elif path.is_file():
-            files.append(path)
-    return files
+    sources = [Path(os.path.normpath(base / Path(e).expanduser())) for e in entries if isinstance(e, str)]
+    return [p for p in playlist_files(sources) if p.is_file()]
 
 
 def check_files(config_path: Path) -> list[Problem]:
@@ -234,7 +230,7 @@ def check_files(config_path: Path) -> list[Problem]:
         config, problems = None, list(exc.problems)
         playlist_paths = _playlists_despite_errors(config_path)
     else:
-        problems, playlist_paths = [], list(config.playlists)
+        problems, playlist_paths = [], config.playlist_files()
     for playlist_path in playlist_paths:
         try:
             playlist = load_playlist(playlist_path)

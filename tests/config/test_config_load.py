@@ -46,7 +46,8 @@ def test_paths_resolve_against_the_config_folder(write, playlist: Path, tmp_path
     """)
     config = load_config(path)
     assert config.store.dir == tmp_path / "pictures"
-    assert config.playlists == [playlist]  # a folder means its *.yaml files
+    assert config.playlists == [playlist.parent]  # the folder itself: its files are read as they come and go
+    assert config.playlist_files() == [playlist]
     assert config.comfyui.timeout == 5400 and config.rotation.every == 0.25
     assert config.display.size == (800, 600) and config.display.rotate == 90
 

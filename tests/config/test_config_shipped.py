@@ -45,7 +45,7 @@ def test_demo_config() -> None:
     assert config.display.fullscreen is False and config.display.size == (1280, 720)
     assert config.store.dir == Path("~/.local/share/dreamwindow/demo").expanduser()
     shipped = sorted(p for p in (REPO / "playlists").glob("*.yaml"))
-    assert config.playlists == shipped
+    assert config.playlist_files() == shipped
 
 
 def test_real_config_uses_a_real_checkpoint() -> None:
