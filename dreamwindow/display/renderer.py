@@ -21,7 +21,7 @@ from typing import Protocol
 
 import pygame
 
-from dreamwindow.display.captions import CaptionPainter
+from dreamwindow.display.captions import CaptionPainter, StatusPainter
 from dreamwindow.display.screen import (
     Snapshots,
     close_screen,
@@ -37,8 +37,7 @@ log = logging.getLogger(__name__)
 
 IDLE_WAIT = 0.2  # seconds between event pumps while nothing moves: Esc / window close answer within this
 WAITING_COLOUR = (12, 12, 16)  # never a blank screen: a calm dark one until the first picture
-WAITING_TEXT = "waiting for the first dream…"
-WAITING_TEXT_COLOUR = (110, 110, 120)
+WAITING_TEXT = "waiting for the first dream…"  # the status until set_status() says something more precise
 
 
 class TransitionSettings(Protocol):
@@ -63,6 +62,12 @@ class Frame:
     caption: str | None
     key: str  # identifies the picture (store id, filename)
 
+    def __post_init__(self) -> None:
+        # A caption comes from a prompt that may have been a number in a hand-edited sidecar; the render thread
+        # must only ever see text.
+        if self.caption is not None and not isinstance(self.caption, str):
+            object.__setattr__(self, "caption", str(self.caption))
+
 
 @dataclass(frozen=True)
 class RenderState:
@@ -72,7 +77,7 @@ class RenderState:
     to_key: str | None
 
 
-_WAKE = object()  # queued by request_stop() so a blocked wait returns at once
+_WAKE = object()  # queued by request_stop() and set_status() so a blocked wait returns at once
 OnFrame = Callable[[pygame.Surface, RenderState], None]
 
 
@@ -107,6 +112,13 @@ class Renderer:
         self._stopping = False
         self._screen: pygame.Surface | None = None
         self._captions: CaptionPainter | None = None
+        self._status_painter: StatusPainter | None = None
+        # The waiting screen's text: written by set_status() from any thread (a plain attribute store is atomic),
+        # drawn by the loop while no picture has been taken; _status_drawn is what the screen shows now.
+        self._status: str = WAITING_TEXT
+        self._status_drawn: str | None = None
+        self._pictures_up = False
+        self._warned_caption = False
         self._snapshots: Snapshots | None = None
         # Fade state: _from is a copy of the screen when the fade began, _to the new picture (opaque) and
         # _to_alpha the same pixels as a per-pixel-alpha surface for the fast blend. Idle keeps none of them.
@@ -132,17 +144,15 @@ class Renderer:
             self._captions = CaptionPainter(self.size, self.rotate)
         if self._snapshot_dir is not None:
             self._snapshots = Snapshots(self._snapshot_dir)
-        self._screen.fill(WAITING_COLOUR)
-        if self._captions is not None:
-            self._captions.paint(self._screen, WAITING_TEXT, WAITING_TEXT_COLOUR)
-        self._present(RenderState(1.0, 1.0, None, None))
+        self._status_painter = StatusPainter(self.size, self.rotate)
+        self._draw_waiting()
         return self.size
 
     def close(self) -> None:
         if self._screen is None:
             return
         self._from = self._to = self._to_alpha = self._screen = None
-        self._captions = None
+        self._captions = self._status_painter = None
         close_screen()
 
     # ---- thread-safe API -------------------------------------------------------------------------------------
@@ -150,6 +160,13 @@ class Renderer:
     def submit(self, frame: Frame) -> None:
         """Queue a prepared frame (any thread); the loop starts a crossfade to it as soon as it takes it."""
         self._queue.put(frame)
+
+    def set_status(self, text: str | None) -> None:
+        """Any thread: the dim line on the waiting screen (None: the default). Ignored once a picture is up."""
+        if self._pictures_up:
+            return
+        self._status = WAITING_TEXT if text is None or not str(text).strip() else str(text)
+        self._queue.put(_WAKE)
 
     def request_stop(self) -> None:
         """Any thread, or a signal handler: the loop finishes its current step and run() returns."""
@@ -193,7 +210,11 @@ class Renderer:
         now = self._clock() if now is None else now
         frame = self._take_frame()
         if frame is not None:
+            self._pictures_up = True
             self._start_fade(frame, now)
+        elif not self._pictures_up and self._status != self._status_drawn:
+            self._draw_waiting()
+            return True
         if self._fade is None:
             return False
         self._draw_fade(now)
@@ -238,6 +259,18 @@ class Renderer:
 
     # ---- drawing ---------------------------------------------------------------------------------------------
 
+    def _draw_waiting(self) -> None:
+        """The calm screen before the first picture: never blank, always saying what it waits for."""
+        assert self._screen is not None and self._status_painter is not None
+        status = self._status
+        try:
+            self._status_painter.paint(self._screen, WAITING_COLOUR, status)
+        except Exception:  # text is decoration; the loop must live on without it
+            log.warning("could not draw the waiting text %r", status, exc_info=True)
+            self._screen.fill(WAITING_COLOUR)
+        self._status_drawn = status
+        self._present(RenderState(1.0, 1.0, None, None))
+
     def _start_fade(self, frame: Frame, now: float) -> None:
         assert self._screen is not None
         target = self._make_surface(frame)
@@ -270,8 +303,19 @@ class Renderer:
             surface = canvas
         target = surface.convert()
         if self._captions is not None and frame.caption:
-            self._captions.paint(target, frame.caption)
+            self._paint_caption(target, frame)
         return target
+
+    def _paint_caption(self, target: pygame.Surface, frame: Frame) -> None:
+        assert self._captions is not None
+        try:
+            self._captions.paint(target, frame.caption)
+        except Exception:  # a caption must never kill the render thread: show the picture without it
+            if not self._warned_caption:
+                log.warning("caption of %s not drawn; showing the picture without it", frame.key, exc_info=True)
+                self._warned_caption = True
+            else:
+                log.debug("caption of %s not drawn", frame.key, exc_info=True)
 
     def _draw_fade(self, now: float) -> None:
         assert self._screen is not None and self._fade is not None and self._to is not None

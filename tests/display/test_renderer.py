@@ -29,7 +29,7 @@ def test_open_reports_sizes_and_shows_a_calm_dark_screen(harness_factory: Factor
     h = harness_factory()
     assert h.renderer.size == SIZE == h.renderer.physical_size
     assert len(h.states) == 1 and h.states[0].to_key is None  # the waiting screen is drawn once, never blank
-    assert all(pixel(h.surface, xy) == WAITING_COLOUR for xy in SAMPLES)
+    assert all(pixel(h.surface, xy) == WAITING_COLOUR for xy in SAMPLES[:4])  # corners; the status text is centred
     assert pygame.display.get_caption()[0] == "DreamWindow"
     assert not pygame.mouse.get_visible()
 
