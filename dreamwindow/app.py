@@ -83,9 +83,13 @@ class App:
         self._renderer = Renderer(
             self.config.display, headless=opts.headless, snapshot_dir=opts.snapshot_dir, on_frame=opts.on_frame
         )
-        size = self._renderer.open()
-        log.info("screen %dx%d%s", size[0], size[1], " (headless)" if opts.headless else "")
         previous = self._install_signals()
+        try:
+            size = self._renderer.open()
+        except BaseException:
+            self._restore_signals(previous)
+            raise
+        log.info("screen %dx%d%s", size[0], size[1], " (headless)" if opts.headless else "")
         loop_thread = threading.Thread(target=self._loop_main, name="dreamwindow-loop", daemon=True)
         loop_thread.start()
         try:
@@ -221,10 +225,15 @@ class App:
             prepared = await asyncio.to_thread(
                 prepare, image.path, self._renderer.size, display.fit, display.rotate
             )
-        except (DreamWindowError, OSError) as exc:
+        except DreamWindowError as exc:  # the file is there but is no picture: keep it out of replays
+            if self.store is not None:
+                await asyncio.to_thread(self.store.quarantine, image, str(exc))
+            return False
+        except OSError as exc:
             log.error("cannot show %s: %s", image.path.name, exc)
             return False
-        caption = image.meta.get("prompt") if display.caption else None
+        prompt = image.meta.get("prompt")
+        caption = str(prompt) if display.caption and prompt not in (None, "") else None
         self._renderer.submit(Frame(image=prepared, caption=caption, key=image.key))
         if self.options.snapshot_dir is not None:
             await asyncio.to_thread(_prune_snapshots, self.options.snapshot_dir, self.options.keep_snapshots)

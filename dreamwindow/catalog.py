@@ -57,6 +57,7 @@ class Catalog:
         rng: random.Random,
         loader: Callable[[Path], Any] | None = None,
         cursor_factory: Callable[[Any, random.Random], Any] | None = None,
+        random_start: bool = False,
     ) -> None:
         if loader is None or cursor_factory is None:
             from dreamwindow.config import load_playlist
@@ -69,7 +70,8 @@ class Catalog:
         self._rng = rng
         self._sources = [Path(p) for p in paths]
         self._entries = [_Entry(p) for p in self._expand()]
-        self._turn = 0
+        # `dreamwindow once` starts anywhere; the daemon starts with the first playlist.
+        self._turn = rng.randrange(len(self._entries)) if random_start and self._entries else 0
 
     def _expand(self) -> list[Path]:
         """Playlist files named directly, plus every .yaml file in named folders (new ones join on refresh)."""

@@ -36,6 +36,14 @@ def run_check(config_path: Path | None, *, offline: bool = False, out: TextIO | 
     print(f"{path}: config {'has problems' if problems else 'OK'}; {len(playlists)} of "
           f"{len(files)} playlist(s) valid", file=out)
     healthy = not problems
+    from dreamwindow.store import ImageStore, StoreError
+
+    try:
+        ImageStore(config.store.dir, config.store.keep).check_writable()
+        print(f"store {config.store.dir}: writable", file=out)
+    except StoreError as exc:
+        print(f"{path}: store.dir: {exc}", file=out)
+        healthy = False
     if not offline:
         healthy = asyncio.run(_probe(config, playlists, out, probe_timeout)) and healthy
     return 0 if healthy else 2

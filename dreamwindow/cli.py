@@ -46,42 +46,53 @@ def _display_args(parser: argparse.ArgumentParser) -> None:
                         help="write the screen as a PNG after each finished transition")
 
 
+LOG_LEVELS = ["debug", "info", "warning", "error"]
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dreamwindow", description="A wall display onto an ever-changing dream.")
     parser.add_argument("--version", action="version", version=f"dreamwindow {__version__}")
-    parser.add_argument("--log-level", default=os.environ.get("DREAMWINDOW_LOG_LEVEL", "info"),
-                        choices=["debug", "info", "warning", "error"])
+    parser.add_argument("--log-level", default=os.environ.get("DREAMWINDOW_LOG_LEVEL", "info"), choices=LOG_LEVELS,
+                        help="how much to log (default info, or $DREAMWINDOW_LOG_LEVEL)")
+    # Accepted after the command too (`dreamwindow run --log-level debug`); SUPPRESS keeps the global default.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", help="the daemon: generate and show pictures")
+    def add(name: str, **kw: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, parents=[common], **kw)
+
+    run = add("run", help="the daemon: generate and show pictures")
     run.add_argument("-c", "--config", type=Path, help="config file (default: $DREAMWINDOW_CONFIG, "
                      "~/.config/dreamwindow/dreamwindow.yaml, /etc/dreamwindow/dreamwindow.yaml)")
     _display_args(run)
 
-    demo = sub.add_parser("demo", help="the built-in dream engine plus the daemon, with the shipped demo config")
+    demo = add("demo", help="the built-in dream engine plus the daemon, with the shipped demo config")
     demo.add_argument("-c", "--config", type=Path, default=DEMO_CONFIG, help=argparse.SUPPRESS)
     demo.add_argument("--seconds-per-image", type=float, default=None,
                       help="how long the built-in engine takes per picture")
     _display_args(demo)
 
-    engine = sub.add_parser("engine", help="the built-in ComfyUI-compatible dream engine alone")
-    engine.add_argument("--host", default="127.0.0.1")
-    engine.add_argument("--port", type=int, default=8188)
-    engine.add_argument("--seconds-per-image", type=float, default=2.0)
+    engine = add("engine", help="the built-in ComfyUI-compatible dream engine alone")
+    engine.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine)")
+    engine.add_argument("--port", type=int, default=8188, help="port (default 8188, ComfyUI's; 0 picks a free one)")
+    engine.add_argument("--seconds-per-image", type=float, default=2.0,
+                        help="how long each picture takes, reported through progress and previews (default 2)")
 
-    check = sub.add_parser("check", help="validate the config, its playlists and workflows; probe the servers")
-    check.add_argument("-c", "--config", type=Path)
-    check.add_argument("--offline", action="store_true", help="do not contact the ComfyUI servers")
+    check = add("check", help="validate the config, its playlists and workflows; probe the servers")
+    check.add_argument("-c", "--config", type=Path, help="config file (default: as for run)")
+    check.add_argument("--offline", action="store_true", help="only the files: do not contact the ComfyUI servers")
 
-    once = sub.add_parser("once", help="generate one picture and write it to a file")
-    once.add_argument("-c", "--config", type=Path)
-    once.add_argument("-o", "--output", type=Path, default=Path("dream.png"))
+    once = add("once", help="generate one picture and write it to a file")
+    once.add_argument("-c", "--config", type=Path, help="config file (default: as for run)")
+    once.add_argument("-o", "--output", type=Path, default=Path("dream.png"),
+                      help="where to write the picture (default dream.png; the suffix follows the image type)")
 
-    init = sub.add_parser("init", help="write an example config and playlists to edit")
+    init = add("init", help="write an example config and playlists to edit")
     init.add_argument("directory", nargs="?", type=Path, default=None,
                       help="where to write them (default ~/.config/dreamwindow)")
 
-    schema = sub.add_parser("schema", help="print the JSON Schema of the config or playlist files")
+    schema = add("schema", help="print the JSON Schema of the config or playlist files")
     schema.add_argument("kind", nargs="?", choices=["config", "playlist"], default="config")
     return parser
 
@@ -104,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `dreamwindow schema | head`: the reader left; say nothing more
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _load(path: Path | None):  # noqa: ANN202 - returns Config

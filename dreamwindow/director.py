@@ -84,6 +84,7 @@ class Director:
         self._tasks: set[asyncio.Task[None]] = set()
         self._retry_pending = False
         self._stopping = False
+        self._starving = False
 
     async def start(self) -> None:
         """Start pacing inside the running loop and begin generating at once."""
@@ -112,20 +113,26 @@ class Director:
         image = self.rotation.take_next()
         if image is None:
             image = await self._starved()
+            self._starving = True
+        else:
+            self._starving = False
         if image is not None:
             await self._put_up(image)
         self._top_up()
 
     async def _starved(self) -> StoredImage | None:
         if self._when_starved != "replay":
-            log.debug("no new picture ready; holding the current one")
+            log.log(logging.DEBUG if self._starving else logging.INFO,
+                    "no new picture ready; holding the current one until one is")
             return None
         on_screen = self.rotation.on_screen.key if self.rotation.on_screen is not None else None
         image = await asyncio.to_thread(
             self._store.pick_replay, self._rng, on_screen=on_screen, recent=set(self.rotation.recently_shown)
         )
         if image is not None:
-            log.info("no new picture ready; replaying %s", image.path.name)
+            # Said once per starved stretch; every replay after that only at debug.
+            log.log(logging.DEBUG if self._starving else logging.INFO,
+                    "no new picture ready; replaying %s from the store", image.path.name)
         return image
 
     async def _put_up(self, image: StoredImage) -> None:

@@ -18,7 +18,7 @@ async def generate_once(config: Any, output: Path, *, wait_for_server: float = 3
     rng = random.Random()
     store = ImageStore(config.store.dir, config.store.keep)
     await asyncio.to_thread(store.open)
-    catalog = Catalog(list(config.playlists), rng=rng)
+    catalog = Catalog(list(config.playlists), rng=rng, random_start=True)
     catalog.load()
     pool = BackendPool(list(config.comfyui.backends), request_timeout=config.comfyui.request_timeout)
     await pool.start()

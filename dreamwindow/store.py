@@ -8,6 +8,7 @@ start removes. Every method does blocking file I/O: call them through ``asyncio.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -19,7 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dreamwindow.errors import DreamWindowError
+
 log = logging.getLogger(__name__)
+
+
+class StoreError(DreamWindowError):
+    """The picture folder cannot be created or written."""
 
 _IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
 # The sequence number leads the name so order survives clock jumps (a Pi without an RTC boots in the past).
@@ -64,10 +71,11 @@ class ImageStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._seq = 0
+        self._skipped: set[str] = set()
 
     def open(self) -> None:
-        """Create the folder, remove leftovers of an interrupted write, apply retention."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Create the folder and prove it is writable, remove leftovers of an interrupted write, apply retention."""
+        self.check_writable()
         for tmp in self.directory.glob(".*.tmp"):
             tmp.unlink(missing_ok=True)
         for image in self._image_files():
@@ -79,6 +87,26 @@ class ImageStore:
             match = _NAME.match(existing[-1])
             self._seq = int(match.group(1)) if match else 0
         self.prune()
+
+    def check_writable(self) -> None:
+        """Raise StoreError, in one clear sentence, unless pictures can be written to the folder."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            _write_atomic(self.directory / ".write-test", b"")
+            (self.directory / ".write-test").unlink()
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            raise StoreError(f"the picture folder {self.directory} (store.dir) is not usable: {reason}") from None
+
+    def quarantine(self, image: StoredImage, reason: str) -> None:
+        """Move a picture that cannot be shown out of the rotation, keeping the file for a person to inspect."""
+        log.error("%s cannot be shown (%s); renamed to %s.bad and left out of replays", image.path.name, reason,
+                  image.path.name)
+        for path in (image.path, image.sidecar):
+            try:
+                os.replace(path, path.with_name(path.name + ".bad"))
+            except OSError as exc:
+                log.debug("could not rename %s: %s", path, exc)
 
     def save(self, data: bytes, meta: dict[str, Any]) -> StoredImage:
         """Store one picture and its metadata; returns where it went."""
@@ -92,8 +120,14 @@ class ImageStore:
         record = dict(meta)
         record.setdefault("stored_at", now)
         record["file"] = path.name
-        _write_atomic(path, data)
-        _write_atomic(sidecar, json.dumps(record, indent=2, sort_keys=True, default=str).encode())
+        try:
+            _write_atomic(path, data)
+            _write_atomic(sidecar, json.dumps(record, indent=2, sort_keys=True, default=str).encode())
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            raise StoreError(f"cannot write {path.name} to {self.directory} (store.dir): "
+                             f"{exc.strerror or exc}") from None
         self.prune()
         return StoredImage(key=key, path=path, sidecar=sidecar, meta=record)
 
@@ -132,6 +166,11 @@ class ImageStore:
         fresh = [img for img in candidates if img.key not in (recent or set())]
         return rng.choice(fresh or candidates)
 
+    def _skip_once(self, image: Path, why: str) -> None:
+        if image.name not in self._skipped:
+            self._skipped.add(image.name)
+            log.warning("ignoring %s in the store: %s", image.name, why)
+
     def _image_files(self) -> list[Path]:
         if not self.directory.exists():
             return []
@@ -146,6 +185,9 @@ class ImageStore:
         try:
             meta = json.loads(sidecar.read_text())
         except (OSError, ValueError) as exc:
-            log.debug("skipping %s: sidecar unreadable (%s)", image.name, exc)
+            self._skip_once(image, f"its sidecar is unreadable ({exc})")
+            return None
+        if not isinstance(meta, dict):
+            self._skip_once(image, "its sidecar is not a JSON object")
             return None
         return StoredImage(key=image.stem, path=image, sidecar=sidecar, meta=meta)

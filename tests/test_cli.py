@@ -185,3 +185,9 @@ def test_schema_lists_config_keys(capsys: pytest.CaptureFixture[str]) -> None:
     assert {"comfyui", "display", "rotation", "store", "playlists"} <= set(schema["properties"])
     assert main(["schema", "playlist"]) == 0
     assert "prompts" in json.loads(capsys.readouterr().out)["properties"]
+
+
+def test_log_level_after_the_command_and_quiet_broken_pipe(env: dict[str, str]) -> None:
+    result = subprocess.run(" ".join(PY) + " schema --log-level debug | head -n 1", shell=True, capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.stdout == "{\n" and result.stderr == ""

@@ -37,7 +37,7 @@ def test_playlists_take_turns(tmp_path: Path) -> None:
     assert texts(catalog, 5) == ["a1", "b1", "a2", "b1", "a1"]
 
 
-def test_folder_source_picks_up_new_files(tmp_path: Path) -> None:
+def test_folder_source_follows_files_coming_and_going(tmp_path: Path) -> None:
     folder = tmp_path / "lists"
     folder.mkdir()
     playlist(folder / "a.yaml", "a1")
@@ -46,6 +46,8 @@ def test_folder_source_picks_up_new_files(tmp_path: Path) -> None:
     assert texts(catalog, 2) == ["a1", "a1"]
     playlist(folder / "b.yaml", "b1")
     assert sorted(texts(catalog, 2)) == ["a1", "b1"]
+    (folder / "a.yaml").unlink()  # removed from the folder: it leaves the rotation
+    assert texts(catalog, 3) == ["b1", "b1", "b1"]
 
 
 def test_edit_is_picked_up(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dreamwindow.store import ImageStore
+from dreamwindow.store import ImageStore, StoreError
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"x" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"y" * 32
@@ -90,3 +90,44 @@ def test_pick_replay_empty_store(tmp_path: Path) -> None:
 def test_keep_must_be_positive(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         ImageStore(tmp_path, keep=0)
+
+
+def test_sidecar_that_is_not_an_object_is_ignored_with_one_warning(tmp_path: Path,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    store = ImageStore(tmp_path, keep=10)
+    store.open()
+    good = store.save(PNG, {"prompt": "fine"})
+    bad = store.save(PNG, {"prompt": "soon broken"})
+    bad.sidecar.write_text("[]")
+    for _ in range(3):
+        assert [img.key for img in store.recent()] == [good.key]
+    assert [r.getMessage() for r in caplog.records].count(
+        f"ignoring {bad.path.name} in the store: its sidecar is not a JSON object") == 1
+
+
+def test_unusable_folder_is_one_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "afile"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreError, match=r"the picture folder .*afile/pictures \(store.dir\) is not usable"):
+        ImageStore(blocker / "pictures", keep=10).open()
+
+
+def test_write_failure_while_running_is_a_store_error(tmp_path: Path) -> None:
+    folder = tmp_path / "pictures"
+    store = ImageStore(folder, keep=10)
+    store.open()
+    folder.rmdir()
+    folder.write_text("someone replaced the folder with a file")
+    with pytest.raises(StoreError, match="cannot write .* \\(store.dir\\)"):
+        store.save(PNG, {})
+
+
+def test_quarantine_takes_a_picture_out_of_rotation(tmp_path: Path) -> None:
+    store = ImageStore(tmp_path, keep=10)
+    store.open()
+    keep = store.save(PNG, {"n": 1})
+    broken = store.save(b"garbage", {"n": 2})
+    store.quarantine(broken, "not a picture")
+    assert [img.key for img in store.recent()] == [keep.key]
+    assert (tmp_path / (broken.path.name + ".bad")).exists()
+    assert (tmp_path / (broken.sidecar.name + ".bad")).exists()
