@@ -15,7 +15,7 @@ import re
 
 from PIL import Image, ImageChops, ImageDraw, ImageFilter
 
-from dreamwindow.engine import scenery
+from dreamwindow.engine import scenery, seaside
 from dreamwindow.engine.scenery import RGB, mix
 
 WORK_SIDE = 1024           # longest side of the canvas the scene is drawn on; resizing it to the requested size
@@ -40,6 +40,12 @@ AIR = {
     "fog": ("fog", "foggy", "mist", "misty", "haze", "hazy", "clouds", "cloudy", "dream", "dreamy"),
     "aurora": ("aurora", "borealis", "northern"),
 }
+# Words that ask for thick air, not just a soft mood: they add a fog veil over the whole scene and soften the sky.
+THICK_AIR = ("fog", "foggy", "mist", "misty", "haze", "hazy", "smoke", "smoky")
+CLIFFS = ("cliff", "cliffs", "bluff", "bluffs", "headland", "crag", "crags")
+FROZEN = ("frozen", "ice", "icy", "frost", "glacier", "arctic")
+FALLING_SNOW = ("snowfall", "snowing", "snowstorm", "blizzard", "snowflakes", "flurries")
+LAND_LINE = {"ocean": 0.6, "mountain": 0.62, "forest": 0.6, "desert": 0.6, "city": 0.72, "meadow": 0.62}
 # sky top, sky middle, horizon, sun or moon, darkest silhouette
 SKIES: dict[str, tuple[RGB, RGB, RGB, RGB, RGB]] = {
     "day": ((62, 118, 196), (132, 180, 228), (222, 232, 240), (255, 251, 236), (40, 62, 70)),
@@ -57,6 +63,7 @@ class Scene:
         self.lands = [k for k, v in LANDSCAPES.items() if words & set(v)]
         hours = [k for k, v in HOURS.items() if words & set(v)]
         self.fog = bool(words & set(AIR["fog"]))
+        self.thick_air = bool(words & set(THICK_AIR))
         self.aurora = bool(words & set(AIR["aurora"]))
         # Unknown words still dream something: the prompt's own hash picks the scene, so it is stable per prompt.
         chooser = random.Random(hashlib.sha256(prompt.encode()).digest())
@@ -66,6 +73,14 @@ class Scene:
                                             chooser.choice(["day", "sunset", "dawn", "day", "night"]))
         self.snow = "snow" in self.lands
         self.main = next((k for k in self.lands if k != "snow"), "mountain")
+        self.cliffs = self.main == "ocean" and bool(words & set(CLIFFS))
+        self.frozen = self.main == "ocean" and bool(words & set(FROZEN))   # a frozen lake is ice, not waves
+        # Flakes in the air only when it is snowing: over a clear night sky they read as stars on the ground.
+        self.snowfall = bool(words & set(FALLING_SNOW)) or (
+            self.snow and bool(words & {"snow", "snowy", "winter"}) and self.hour != "night" and not self.aurora)
+        self.sea_level = 0.6                     # where the water starts (ocean only; set from the seed in paint)
+        self.sun_xy = (0.0, 0.0)
+        self.cliff_side = 1
         if not self.fog and not hours and chooser.random() < 0.3:
             self.fog = True
         top, mid, hor, sun, dark = SKIES[self.hour]
@@ -78,6 +93,13 @@ class Scene:
         jitter = [rng.uniform(-14, 14) for _ in range(3)]
         self.top, self.mid, self.horizon = (scenery.shift(c, jitter) for c in (top, mid, hor))
         self.sun, self.dark = sun, dark
+        # Fog: a pale, greyed version of the horizon colour (dim at night); it also washes the sky out.
+        grey = sum(self.horizon) // 3
+        self.fog_colour = mix(mix(self.horizon, (grey, grey, grey), 0.55), (250, 250, 252),
+                              0.05 if self.hour == "night" else 0.3)
+        if self.thick_air:
+            self.top, self.mid = mix(self.top, self.fog_colour, 0.5), mix(self.mid, self.fog_colour, 0.45)
+            self.sun = mix(self.sun, self.fog_colour, 0.35)
 
 
 def _seed_rng(prompt: str, seed: int) -> random.Random:
@@ -90,18 +112,27 @@ def paint(prompt: str, seed: int, width: int, height: int) -> Image.Image:
     scene = Scene(prompt, rng)
     scale = min(2.0, WORK_SIDE / max(width, height))
     w, h = max(8, round(width * scale)), max(8, round(height * scale))
+    if scene.main == "ocean":
+        scene.sea_level = rng.uniform(0.56, 0.66)
+    land_line = scene.sea_level if scene.main == "ocean" else LAND_LINE[scene.main]
     img = scenery.sky(w, h, scene.top, scene.mid, scene.horizon)
     if scene.hour == "night" or scene.aurora:
-        scenery.stars(img, rng, h * 0.62, dense=scene.hour == "night")
+        # Stars only in the sky: above the water line or the farthest land, never on the water or the ice.
+        scenery.stars(img, rng, h * min(0.62, land_line - 0.03), dense=scene.hour == "night" and not scene.thick_air)
     if scene.aurora:
         img = scenery.aurora(img, rng)
     sun_y = {"night": 0.22, "day": 0.25, "dawn": 0.52, "sunset": 0.5}[scene.hour] + rng.uniform(-0.08, 0.06)
-    img = scenery.sun(img, (rng.uniform(0.15, 0.85) * w, sun_y * h), h * rng.uniform(0.05, 0.08), scene.sun,
-                      glow=1.5 if scene.hour in ("sunset", "dawn") else 1.0)
-    draw_land = getattr(scenery, f"land_{scene.main}")
+    scene.sun_xy = (rng.uniform(0.15, 0.85) * w, sun_y * h)
+    img = scenery.sun(img, scene.sun_xy, h * rng.uniform(0.05, 0.08), scene.sun,
+                      glow=1.5 if scene.hour in ("sunset", "dawn") or scene.thick_air else 1.0)
+    if scene.thick_air:
+        img = img.filter(ImageFilter.GaussianBlur(h * 0.012))  # only sky so far: a diffuse sun, no hard edges
+    draw_land = seaside.land_ocean if scene.main == "ocean" else getattr(scenery, f"land_{scene.main}")
     img = draw_land(img, rng, scene)
-    if scene.snow:
+    if scene.snowfall:
         scenery.snowfall(img, rng)
+    if scene.thick_air:
+        img = seaside.veil(img, h * land_line, scene.fog_colour, 0.62 if scene.hour == "night" else 0.55)
     return _finish(img, rng, width, height, scene)
 
 

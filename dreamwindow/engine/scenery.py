@@ -176,34 +176,6 @@ def land_desert(img: Image.Image, rng: random.Random, scene: Any) -> Image.Image
     return img
 
 
-def land_ocean(img: Image.Image, rng: random.Random, scene: Any) -> Image.Image:
-    w, h = img.size
-    horizon = int(h * rng.uniform(0.56, 0.66))
-    if rng.random() < 0.6:
-        x0 = rng.uniform(-0.2, 0.6) * w
-        pts = [(x, y) for x, y in ridge(rng, w, horizon, h * 0.07, 0.5) if x0 < x < x0 + w * 0.45]
-        if len(pts) > 2:
-            ImageDraw.Draw(img).polygon([(pts[0][0], horizon)] + pts + [(pts[-1][0], horizon)],
-                                        fill=mix(scene.dark, scene.horizon, 0.6))
-    deep = mix(scene.top, scene.dark, 0.45)
-    water = _column([mix(mix(scene.horizon, scene.mid, 0.35), deep, (y / max(1, h - horizon)) ** 0.7)
-                     for y in range(h - horizon)], w)
-    img.paste(water, (0, horizon))
-    draw = ImageDraw.Draw(img)
-    sun_x = rng.uniform(0.2, 0.8) * w
-    for _ in range(int(w * 1.2)):
-        t = rng.random() ** 1.6
-        y = horizon + 1 + t * (h - horizon)
-        length = w * (0.01 + 0.06 * t) * rng.uniform(0.4, 1.4)
-        x = rng.gauss(sun_x, w * (0.03 + 0.1 * t)) if rng.random() < 0.45 else rng.uniform(0, w)
-        near_sun = math.exp(-((x - sun_x) / (w * 0.12)) ** 2)
-        color = mix(mix(scene.horizon, deep, t * 0.5), scene.sun, 0.65 * near_sun)
-        draw.line((x - length / 2, y, x + length / 2, y), fill=color, width=1 if t < 0.5 else 2)
-    if scene.fog:
-        img = fog(img, horizon, h * 0.08, mix(scene.horizon, (255, 255, 255), 0.2), 0.6)
-    return img
-
-
 def land_city(img: Image.Image, rng: random.Random, scene: Any) -> Image.Image:
     w, h = img.size
     img = _layers(img, rng, scene, (70, 80, 110), 1, 0.6, 0.0, 0.08, 0.5, True)
