@@ -186,9 +186,14 @@ class App:
         log.info("pictures are kept in %s (newest %d)", self.store.directory, config.store.keep)
         self._catalog = Catalog(list(config.playlists), rng=self._rng)
         self._catalog.load()
+        servers = ", ".join(b.url for b in config.comfyui.backends)
+        self._renderer.set_status(f"connecting to ComfyUI at {servers}…")
         pool = BackendPool(list(config.comfyui.backends), request_timeout=config.comfyui.request_timeout)
         await pool.start()
         stack.push_async_callback(pool.close)
+        up = any(backend.usable() for backend in pool.backends)
+        self._renderer.set_status("painting the first dream…" if up else
+                                  f"waiting for ComfyUI at {servers} (not reachable yet)")
         generator = Generator(
             pool, self.store, self._catalog, timeout=config.comfyui.timeout, rng=self._rng,
             default_checkpoint=config.comfyui.checkpoint,
@@ -201,6 +206,7 @@ class App:
             lookahead=config.rotation.lookahead,
             when_starved=config.rotation.when_starved,
             rng=self._rng,
+            on_status=self._renderer.set_status,
         )
         await self.director.start()
         stack.push_async_callback(self.director.stop)

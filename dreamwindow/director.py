@@ -69,8 +69,10 @@ class Director:
         rng: random.Random,
         retry_base: float = 1.0,
         retry_cap: float = 60.0,
+        on_status: Callable[[str], None] | None = None,
     ) -> None:
         self._generate = generate
+        self._on_status = on_status
         self._show = show
         self._store = store
         self._every = every
@@ -175,7 +177,10 @@ class Director:
             self._top_up()
 
     def _failed(self, exc: BaseException | None) -> None:
-        self._streak.failure(exc if exc is not None else "internal error (see the traceback above)")
+        reason = exc if exc is not None else "internal error (see the traceback above)"
+        self._streak.failure(reason)
+        if self.rotation.on_screen is None and self._on_status is not None:
+            self._on_status(f"no picture yet: {reason}")  # shown on the waiting screen, not on a picture
         if self._retry_pending or self._scheduler is None or self._stopping:
             return
         delay = self._backoff.next_delay()
