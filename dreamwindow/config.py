@@ -14,11 +14,12 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
                       field_validator)
 from pydantic.json_schema import SkipJsonSchema
 
-from .durations import DurationError, parse_duration
+from .durations import DurationError, format_duration, parse_duration
 from .errors import ConfigError, Problem
 from .playlist import HIDDEN, Playlist, PlaylistCursor, PromptItem, load_playlist
-from .configerrors import validate
-from .yamlfile import Sexagesimal, SexagesimalFloat, load_yaml, sort_problems
+from .configerrors import collect
+from .workflow import NO_CHECKPOINT
+from .yamlfile import Sexagesimal, SexagesimalFloat, YamlDoc, load_yaml, sort_problems
 
 __all__ = [
     "BackendConfig", "ComfyConfig", "Config", "DisplayConfig", "Playlist", "PlaylistCursor", "PromptItem",
@@ -26,6 +27,7 @@ __all__ = [
     "load_config", "load_playlist",
 ]
 
+MAX_LOOKAHEAD = 16  # more only queues work a server may never get to, and holds that many pictures in memory
 USER_CONFIG = Path("~/.config/dreamwindow/dreamwindow.yaml")
 SYSTEM_CONFIG = Path("/etc/dreamwindow/dreamwindow.yaml")
 
@@ -69,7 +71,7 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class BackendConfig(_Model):
@@ -95,7 +97,7 @@ class ComfyConfig(_Model):
 
 
 class TransitionConfig(_Model):
-    seconds: Duration = Field(default=4.0, le=600, description="crossfade length")
+    seconds: Duration = Field(default=4.0, ge=0, le=60, description="crossfade length (0 = cut)")
     easing: Literal["linear", "smoothstep", "ease_in_out"] = "smoothstep"
 
 
@@ -126,8 +128,9 @@ class DisplayConfig(_Model):
 
 
 class RotationConfig(_Model):
-    every: Duration = Field(default=90.0, gt=0, description="how long each picture stays")
-    lookahead: int = Field(default=2, ge=1, description="pictures generated ahead of need")
+    every: Duration = Field(default=90.0, ge=1, description="how long each picture stays; at least 1s and longer "
+                                                           "than display.transition.seconds")
+    lookahead: int = Field(default=2, ge=1, le=MAX_LOOKAHEAD, description="pictures generated ahead of need")
     when_starved: Literal["hold", "replay"] = Field(
         default="replay", description="when generation is slower than rotation: keep the picture, or replay old ones")
 
@@ -158,37 +161,69 @@ class Config(_Model):
 
 
 def playlist_files(sources: list[Path]) -> list[Path]:
-    """Files named directly plus each folder's *.yaml files (sorted, not recursive), each file once."""
-    files: list[Path] = []
+    """Files named directly plus each folder's *.yaml files (sorted, not recursive), each file once (also when a
+    folder and a file in it are both listed, or one path is a symlink to another)."""
+    files: dict[Path, Path] = {}
     for source in sources:
         if source.is_dir():
-            files += sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+            found = sorted(p for p in source.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
         else:
-            files.append(source)
-    return list(dict.fromkeys(files))
+            found = [source]
+        for file in found:
+            files.setdefault(file.resolve(), file)
+    return list(files.values())
 
 
 def load_config(path: Path) -> Config:
     """Load and validate a config file. Raises ConfigError listing every problem at once."""
     path = Path(path).expanduser().resolve()
     doc = load_yaml(path)
+    if doc.data is None:
+        raise ConfigError(doc.problems + [doc.problem((), "the file is empty: a config needs at least comfyui: "
+                                                          "and playlists:")])
     if not isinstance(doc.data, dict):
         raise ConfigError(doc.problems + [doc.problem((), "a config file is a mapping with comfyui: and playlists:")])
     reserved = [doc.problem(("source_path",), "unknown key 'source_path'")] if "source_path" in doc.data else []
     data = {**doc.data, "source_path": path}
-    try:
-        config: Config = validate(Config, doc, data, {"base_dir": path.parent})
-    except ConfigError as exc:
-        raise ConfigError(sort_problems(exc.problems + reserved)) from None
-    if reserved:
-        raise ConfigError(reserved)
+    config, problems = collect(Config, doc, data, {"base_dir": path.parent})
+    problems = sort_problems(doc.problems + problems + reserved + _rotation_problems(doc))
+    if problems or config is None:
+        raise ConfigError(problems)
     return config
+
+
+def _rotation_problems(doc: YamlDoc) -> list[Problem]:
+    """rotation.every must outlast the crossfade, or pictures change before they are fully shown. Checked on the
+    raw values (defaults where absent), so it is reported along with any other problem."""
+    every = _raw_duration(doc.data, ("rotation", "every"), RotationConfig.model_fields["every"].default)
+    fade = _raw_duration(doc.data, ("display", "transition", "seconds"),
+                         TransitionConfig.model_fields["seconds"].default)
+    if every is None or fade is None or every < 1 or every > fade:
+        return []  # an invalid value or one below 1s is reported by validation
+    return [doc.problem(("rotation", "every"), f"rotation.every ({format_duration(every)}) must be longer than "
+                                               f"display.transition.seconds ({format_duration(fade)})")]
+
+
+def _raw_duration(data: Any, keys: tuple[str, ...], default: float) -> float | None:
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        if key not in data:
+            return default
+        data = data[key]
+    try:
+        return _duration(data)
+    except ValueError:
+        return None
 
 
 def find_config(explicit: Path | None = None) -> Path:
     """The config to use: explicit, else $DREAMWINDOW_CONFIG, else the user's, else the system's."""
     if explicit is not None:
         path = Path(explicit).expanduser()
+        if path.is_dir():
+            raise ConfigError(Problem(str(path), None, "", "this is a folder, not a config file; pass the file "
+                                                           f"itself, e.g. -c {path / 'dreamwindow.yaml'}"))
         if not path.is_file():
             raise ConfigError(Problem(str(path), None, "", "config file not found"))
         return path
@@ -201,25 +236,38 @@ def find_config(explicit: Path | None = None) -> Path:
         if path.is_file():
             return path
     where = ", ".join(str(p) for p in tried)
+    # no file is at fault here, so the problem names none
     raise ConfigError(Problem(
-        str(tried[0]), None, "",
+        "", None, "",
         f"no config file found (tried {where}). Create one with `dreamwindow init` (it writes the commented "
         f"example config and the playlists to ~/.config/dreamwindow/), or pass -c FILE, or set DREAMWINDOW_CONFIG"))
 
 
-def _playlists_despite_errors(config_path: Path) -> list[Path]:
-    """The playlist files a config names even when other parts of it are invalid, so ``check`` can report
-    their problems in the same run."""
+def _listed_playlists(config_path: Path) -> tuple[list[Path], list[Problem]]:
+    """The playlist files a config names, each once, even when other parts of the config are invalid (so ``check``
+    reports their problems in the same run), plus a problem for each entry that names a file already listed."""
+    path = Path(config_path).expanduser().resolve()
     try:
-        doc = load_yaml(Path(config_path).expanduser().resolve())
+        doc = load_yaml(path)
     except ConfigError:
-        return []
+        return [], []
     entries = doc.data.get("playlists") if isinstance(doc.data, dict) else None
     if not isinstance(entries, list):
-        return []
-    base = Path(config_path).expanduser().resolve().parent
-    sources = [Path(os.path.normpath(base / Path(e).expanduser())) for e in entries if isinstance(e, str)]
-    return [p for p in playlist_files(sources) if p.is_file()]
+        return [], []
+    files: dict[Path, int] = {}  # resolved file -> index of the entry that listed it first
+    problems = []
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, str):
+            continue
+        source = Path(os.path.normpath(path.parent / Path(entry).expanduser()))
+        for file in playlist_files([source]):
+            if not file.is_file():
+                continue
+            first = files.setdefault(file.resolve(), index)
+            if first != index:
+                problems.append(doc.problem(("playlists", index), f"{file} is listed twice (also by playlists[{first}]: "
+                                                                  f"{entries[first]}); it plays once"))
+    return list(files), problems
 
 
 def check_files(config_path: Path) -> list[Problem]:
@@ -228,9 +276,10 @@ def check_files(config_path: Path) -> list[Problem]:
         config: Config | None = load_config(config_path)
     except ConfigError as exc:
         config, problems = None, list(exc.problems)
-        playlist_paths = _playlists_despite_errors(config_path)
     else:
-        problems, playlist_paths = [], config.playlist_files()
+        problems = []
+    playlist_paths, listed_twice = _listed_playlists(config_path)
+    problems = sort_problems(problems + listed_twice)
     for playlist_path in playlist_paths:
         try:
             playlist = load_playlist(playlist_path)
@@ -239,9 +288,17 @@ def check_files(config_path: Path) -> list[Problem]:
             continue
         if config is not None and playlist.workflow == "default" and not (
                 playlist.checkpoint or config.comfyui.checkpoint):
-            problems.append(Problem(str(playlist_path), None, "checkpoint",
-                                    "no checkpoint: set checkpoint: here or comfyui.checkpoint in the config"))
+            problems.append(Problem(str(playlist_path), _prompts_line(playlist_path), "", NO_CHECKPOINT))
     return problems
+
+
+def _prompts_line(playlist_path: Path) -> int:
+    """The line of ``prompts:`` (or 1 for a bare list), where a playlist-wide problem is best shown."""
+    try:
+        doc = load_yaml(playlist_path)
+    except ConfigError:
+        return 1
+    return (doc.lines.get(("prompts",)) if isinstance(doc.data, dict) else None) or 1
 
 
 def config_schema(kind: str = "config") -> dict[str, Any]:

@@ -10,32 +10,52 @@ import difflib
 import re
 import types
 import typing
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from .errors import ConfigError, Problem
-from .yamlfile import KeyPath, YamlDoc, sort_problems
-
+from .yamlfile import KeyPath, Trap, YamlDoc, sort_problems
 
 
 def validate(model: type[BaseModel], doc: YamlDoc, data: Any, context: dict[str, Any] | None = None) -> Any:
     """Validate ``data`` (usually ``doc.data``) into ``model``; raise ConfigError with every problem at once."""
-    try:
-        result = model.model_validate(data, context=context)
-    except ValidationError as exc:
-        raise ConfigError(sort_problems(doc.problems + validation_problems(exc, doc, model))) from None
-    if doc.problems:
-        raise ConfigError(doc.problems)
+    result, problems = collect(model, doc, data, context)
+    if problems or doc.problems:
+        raise ConfigError(sort_problems(doc.problems + problems))
     return result
 
 
-def validation_problems(exc: ValidationError, doc: YamlDoc, model: type[BaseModel]) -> list[Problem]:
+def collect(model: type[BaseModel], doc: YamlDoc, data: Any, context: dict[str, Any] | None = None,
+            rewrite: Rewrite | None = None) -> tuple[Any, list[Problem]]:
+    """(the model or None, the validation problems): for loaders that add problems of their own before raising."""
+    try:
+        return model.model_validate(data, context=context), []
+    except ValidationError as exc:
+        return None, validation_problems(exc, doc, model, rewrite)
+
+
+# A loader that expanded a shorthand (size: -> width/height, "3.seed" -> {to: [...]}) maps pydantic's location back
+# to what the user wrote: model path -> (written path, words to put before the message).
+Rewrite = Callable[[KeyPath], tuple[KeyPath, str]]
+
+
+def validation_problems(exc: ValidationError, doc: YamlDoc, model: type[BaseModel],
+                        rewrite: Rewrite | None = None) -> list[Problem]:
     problems = []
     for error in exc.errors(include_url=False):
         path = tuple(part for part in error["loc"] if not _is_union_tag(part))
-        problems.append(doc.problem(path, _message(error, path, doc, model)))
-    return problems
+        written, prefix = rewrite(path) if rewrite is not None else (path, "")
+        message = _message(error, path, doc, model, written)
+        problems.append(doc.problem(written, _join(prefix, message)))
+    return list(dict.fromkeys(problems))  # a union reports the same words once per member
+
+
+def _join(prefix: str, message: str) -> str:
+    if not prefix:
+        return message
+    return f"{prefix} {message}" if message.startswith(("must", "needs")) else f"{prefix}: {message}"
 
 
 def _is_union_tag(part: str | int) -> bool:
@@ -43,30 +63,91 @@ def _is_union_tag(part: str | int) -> bool:
     return isinstance(part, str) and ("[" in part or part in {"str", "int", "float", "bool", "dict", "list"})
 
 
-def _message(error: Any, path: KeyPath, doc: YamlDoc, model: type[BaseModel]) -> str:
+def _message(error: Any, path: KeyPath, doc: YamlDoc, model: type[BaseModel], written: KeyPath) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return unknown_key_message(str(path[-1]), known_keys(model, path[:-1]))
     if kind == "missing":
         return "required key is missing"
-    ctx = error.get("ctx") or {}
-    if kind == "literal_error":
-        message = _choice_message(error)
-    elif kind in _BOUNDS:
-        message = f"{_BOUNDS[kind]} {_show(next(iter(ctx.values()), '?'))}, got {_show(error.get('input'))}"
-    elif kind == "too_short":
-        message = f"needs at least {ctx.get('min_length', 1)} item(s)"
-    else:
-        message = _FRIENDLY.get(kind) or str(error["msg"])
-        if kind in _FRIENDLY and not isinstance(error.get("input"), (dict, list)):
-            message += f", got {_show(error.get('input'))}"
-        for prefix in ("Value error, ", "Assertion failed, "):
-            if message.startswith(prefix):
-                message = message[len(prefix):]
-    trap = doc.traps.get(path)
+    trap = doc.traps.get(written)
+    if trap is not None and not _quoting_helps(model, path, trap):
+        # "write it in quotes" would only trade one error for another: show what was written, say what is valid
+        error = {**error, "input": _Written(trap.raw)}
+        trap = None
+    message = _plain_message(kind, error)
     if trap is not None and "quotes" not in message:
         message = f"{message} ({trap.explain()})"
     return message
+
+
+def _plain_message(kind: str, error: Any) -> str:
+    ctx = error.get("ctx") or {}
+    got = error.get("input")
+    if kind == "literal_error":
+        return _choice_message(error)
+    if kind in _BOUNDS:
+        return f"{_BOUNDS[kind]} {_show(next(iter(ctx.values()), '?'))}, got {_show(got)}"
+    if kind == "string_too_short":
+        least = ctx.get("min_length", 1)
+        return "must not be empty" if least == 1 else f"must be at least {least} characters long"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters long"
+    if kind in ("too_short", "too_long") and ctx.get("field_type") == "Tuple":
+        return f"{_FRIENDLY['tuple_type']}, got {_show(got)}"
+    if kind == "too_short":
+        least = ctx.get("min_length", 1)
+        return "needs at least one item" if least == 1 else f"needs at least {least} items, got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
+    if kind == "multiple_of":
+        return f"must be a multiple of {_show(ctx.get('multiple_of'))}, got {_show(got)}"
+    if kind in _FRIENDLY:
+        message = _FRIENDLY[kind]
+        return message if isinstance(got, (dict, list)) else f"{message}, got {_show(got)}"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    # anything else pydantic says: at least not in its "Input should be" voice
+    if message.startswith("Input should be "):
+        message = "expected " + message[len("Input should be "):]
+    return message[:1].lower() + message[1:]
+
+
+class _Written(str):
+    """What the user wrote (a YAML 1.1 trap's raw text), shown bare in messages."""
+
+
+def _quoting_helps(model: type[BaseModel], path: KeyPath, trap: Trap) -> bool:
+    """Would the quoted text be valid where the trap is? Only then is "write it in quotes" good advice."""
+    field_type = _field_type(model, path)
+    if field_type is None:
+        return True
+    try:
+        TypeAdapter(field_type).validate_python(trap.raw)
+    except ValidationError:
+        return False
+    except Exception:  # a type TypeAdapter cannot build: keep the hint rather than guess
+        return True
+    return True
+
+
+def _field_type(model: type[BaseModel], path: KeyPath) -> Any:
+    """The type (with its Field constraints) a value at ``path`` must have, or None when unknown."""
+    if not path:
+        return None
+    parent: Any = model
+    for part in path[:-1]:
+        parent = _step(parent, part)
+        if parent is None:
+            return None
+    owner = _as_model(parent)
+    if owner is not None and isinstance(path[-1], str):
+        info = owner.model_fields.get(path[-1])
+        if info is None:
+            return None
+        return Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    return _step(parent, path[-1])
 
 
 _BOUNDS = {"greater_than": "must be more than", "greater_than_equal": "must be at least",
@@ -88,6 +169,9 @@ _FRIENDLY = {
     "dict_type": "expected a mapping (key: value lines)",
     "model_type": "expected a mapping (key: value lines)",
     "model_attributes_type": "expected a mapping (key: value lines)",
+    "finite_number": "must be a finite number",
+    "int_parsing_size": "the number is too large",
+    "none_required": "must be empty",
 }
 
 
@@ -101,6 +185,8 @@ def _choice_message(error: Any) -> str:
 
 
 def _show(value: Any) -> str:
+    if isinstance(value, _Written):
+        return str(value)
     if isinstance(value, float):
         return f"{value:g}"
     if value is None:

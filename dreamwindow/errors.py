@@ -25,9 +25,11 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
+        key = f"{self.key}: " if self.key else ""
+        if not self.file:  # not about one file (e.g. none was found): no "path:" prefix to mislead
+            return f"{key}{self.message}"
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
-        key = f" {self.key}:" if self.key else ""
-        return f"{where}:{key} {self.message}"
+        return f"{where}: {key}{self.message}"
 
 
 class ConfigError(DreamWindowError):

@@ -86,6 +86,10 @@ def _check(text: str, variables: Mapping[str, Sequence[str]], errors: list[str],
     except TemplateError as exc:
         errors.append(str(exc) if not chain else f"in __{chain[-1]}__: {exc}")
         return
+    for start in _empty_groups(text):
+        where = f"in __{chain[-1]}__: " if chain else ""
+        errors.append(f"{where}every alternative of the '{{' at character {start + 1} is empty in {text!r}; "
+                      "give it at least one word (an empty one next to others is fine, like {|misty })")
     for name in sorted(wildcards(text)):
         if name in chain:
             errors.append("wildcard loop: " + " -> ".join(f"__{n}__" for n in (*chain, name)))
@@ -94,9 +98,31 @@ def _check(text: str, variables: Mapping[str, Sequence[str]], errors: list[str],
             errors.append(f"unknown wildcard __{name}__; defined: {known}")
         elif not variables[name]:
             errors.append(f"wildcard __{name}__ has no values")
+        elif not any(value.strip() for value in variables[name]):
+            errors.append(f"wildcard __{name}__ has only empty values")
         else:
             for value in variables[name]:
                 _check(value, variables, errors, chain + (name,))
+
+
+def _empty_groups(text: str) -> list[int]:
+    """Start offsets of brace groups whose alternatives are all blank ("{|}", "{ }"): they can only add nothing.
+    Call on a template that parses (braces balanced)."""
+    found: list[int] = []
+    stack: list[list[int]] = []  # per open group: [start, start of the current alternative, all blank so far]
+    for pos, char in enumerate(text):
+        if char == "{":
+            stack.append([pos, pos + 1, 1])
+        elif char in "|}" and stack:
+            group = stack[-1]
+            if text[group[1]:pos].strip():
+                group[2] = 0
+            group[1] = pos + 1
+            if char == "}":
+                stack.pop()
+                if group[2]:
+                    found.append(group[0])
+    return sorted(found)
 
 
 def expand(text: str, variables: Mapping[str, Sequence[str]], rng: random.Random) -> str:

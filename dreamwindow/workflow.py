@@ -41,6 +41,8 @@ UI_FORMAT_HELP = (
     "Export the API format instead: in ComfyUI use Workflow menu -> Export (API); in older versions enable "
     "'Dev mode options' in the settings and use 'Save (API Format)'"
 )
+NO_CHECKPOINT = ("no checkpoint for the built-in workflow: set checkpoint: in this playlist or comfyui.checkpoint "
+                 "in the config")
 BINDING_HELP = 'write a binding target as "NODE.INPUT" (NODE is a node id or title), e.g. "3.seed" or "KSampler.seed"'
 
 
@@ -79,7 +81,8 @@ class Binding(BaseModel):
             return {"to": data}
         if isinstance(data, dict) and ("node" in data or "input" in data) and "to" not in data:
             rest = {k: v for k, v in data.items() if k not in ("node", "input")}
-            return {**rest, "to": [{"node": data.get("node"), "input": data.get("input")}]}
+            target = {k: v for k, v in data.items() if k in ("node", "input")}  # a missing one stays missing
+            return {**rest, "to": [target]}
         return data
 
     @field_validator("to", mode="before")
@@ -238,8 +241,7 @@ def build_job(playlist: Playlist, item: PromptItem, rng: random.Random, *,
     values = job_values(playlist, item, rng, default_checkpoint)
     is_default = playlist.workflow == "default"
     if is_default and not values["checkpoint"]:
-        raise ConfigError(Problem(str(playlist.source_path), None, "checkpoint",
-                                  "no checkpoint: set checkpoint: in the playlist or comfyui.checkpoint in the config"))
+        raise ConfigError(Problem(str(playlist.source_path), None, "", NO_CHECKPOINT))
     graph = copy.deepcopy(playlist.workflow_graph())
     bindings = DEFAULT_BINDINGS if is_default else playlist.bindings
     for name, binding in bindings.items():

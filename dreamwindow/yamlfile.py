@@ -109,6 +109,8 @@ def load_yaml(path: Path) -> YamlDoc:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(Problem(str(path), None, "", "file not found")) from None
+    except IsADirectoryError:
+        raise ConfigError(Problem(str(path), None, "", "this is a folder, not a file")) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(Problem(str(path), None, "", f"cannot read file: {exc}")) from None
     return parse_yaml(text, path)

@@ -40,15 +40,16 @@ def test_paths_resolve_against_the_config_folder(write, playlist: Path, tmp_path
     path = write("conf/c.yaml", """
         comfyui: {backends: [{url: "http://h:1"}], timeout: 1h30m}
         store: {dir: ../pictures, keep: 5}
-        display: {size: 800x600, rotate: 90}
-        rotation: {every: "250ms"}
+        display: {size: 800x600, rotate: 90, transition: {seconds: 250ms}}
+        rotation: {every: "1m30s"}
         playlists: [../lists]
     """)
     config = load_config(path)
     assert config.store.dir == tmp_path / "pictures"
     assert config.playlists == [playlist.parent]  # the folder itself: its files are read as they come and go
     assert config.playlist_files() == [playlist]
-    assert config.comfyui.timeout == 5400 and config.rotation.every == 0.25
+    assert config.comfyui.timeout == 5400 and config.rotation.every == 90
+    assert config.display.transition.seconds == 0.25
     assert config.display.size == (800, 600) and config.display.rotate == 90
 
 
@@ -112,7 +113,10 @@ def test_every_problem_at_once_with_exact_lines(write, playlist: Path, problems)
         ("store:\n  keep: lots\n", 2, "store.keep", "expected a whole number, got 'lots'"),
         ("store:\n  dir: ~\n", 2, "store.dir", 'write it in quotes: "~"'),
         ("rotation:\n  lookahead: 0\n", 2, "rotation.lookahead", "must be at least 1, got 0"),
-        ("rotation:\n  when_starved: no\n", 2, "rotation.when_starved", 'write it in quotes: "no"'),
+        # quoting would not make it valid, so no "write it in quotes"; say what is valid instead
+        ("rotation:\n  when_starved: no\n", 2, "rotation.when_starved", "expected one of hold, replay, got no"),
+        ("display:\n  fit: yes\n", 2, "display.fit", "expected one of cover, contain, blur, got yes"),
+        ("store:\n  dir: no\n", 2, "store.dir", 'write it in quotes: "no"'),
         ("colour: red\n", 1, "colour", "unknown key 'colour'; valid keys here:"),
         ("source_path: /x\n", 1, "source_path", "unknown key"),
     ],
@@ -184,7 +188,7 @@ def test_check_files_reports_playlist_and_workflow_problems(write) -> None:
     assert ("bad.yaml", 3, "steps") in found
     assert ("flow.yaml", 1, "workflow") in found
     assert ("nope.json", None, "") in found
-    assert ("good.yaml", None, "checkpoint") in found  # no checkpoint anywhere for the default workflow
+    assert ("good.yaml", 1, "") in found  # no checkpoint anywhere for the default workflow
     assert isinstance(load_config(path), Config)
 
 

@@ -86,7 +86,7 @@ def test_every_problem_with_exact_lines(write, problems) -> None:
     found = {(p.line, p.key): p.message for p in problems(lambda: load_playlist(path))}
     assert set(found) == {
         (1, "order"), (4, "name"), (6, "prompts[0]"), (7, "prompts[1].text"), (8, "prompts[1].steps"),
-        (9, "prompts[1].colour"), (10, "prompts[2]"), (11, "prompts[3]"), (14, "prompts[4].values.seed"),
+        (9, "prompts[1].colour"), (10, "prompts[2]"), (12, "prompts[3].size"), (14, "prompts[4].values.seed"),
         (15, "prompts[5]"), (17, "prompts[6].text"),
     }
     assert "did you mean 'shuffle'" in found[(1, "order")]
@@ -101,10 +101,10 @@ def test_every_problem_with_exact_lines(write, problems) -> None:
 @pytest.mark.parametrize(
     ("text", "line", "key", "words"),
     [
-        ("prompts: []\n", 1, "prompts", "at least 1"),
+        ("prompts: []\n", 1, "prompts", "needs at least one item"),
         ("steps: 20\n", 1, "prompts", "required key is missing"),
         ("prompts: [x]\nstps: 3\n", 2, "stps", "did you mean 'steps'?"),
-        ("prompts: [x]\nsize: 3x\n", 1, "", 'size must look like "768x512"'),
+        ("prompts: [x]\nsize: 3x\n", 2, "size", 'must look like "768x512"'),
         ("prompts: [x]\nvariables: {'bad name': [x]}\n", 2, "variables", "variable name"),
         ("prompts: [{text: x, weight: 0}]\norder: weighted\n", 2, "order", "weight > 0"),
         ("prompts: [x]\nbindings: {seed: '3.seed'}\n", 2, "bindings", "only for a workflow file"),

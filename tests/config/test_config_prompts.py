@@ -89,7 +89,8 @@ _templates = st.recursive(
 
 @given(_templates, st.integers(0, 2**32 - 1))
 def test_expansion_of_balanced_input_has_no_braces(text: str, seed: int) -> None:
-    assert check(text, {}) == []
+    # balanced braces are never a syntax error; "{}" or "{|}" is reported only for having nothing to pick
+    assert all("every alternative" in error for error in check(text, {}))
     out = expand(text, {}, random.Random(seed))
     assert "{" not in out and "}" not in out and "|" not in out
 
