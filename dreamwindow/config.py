@@ -17,7 +17,7 @@ from pydantic.json_schema import SkipJsonSchema
 from .durations import DurationError, format_duration, parse_duration
 from .errors import ConfigError, Problem
 from .playlist import HIDDEN, Playlist, PlaylistCursor, PromptItem, load_playlist
-from .configerrors import collect
+from .configerrors import collect, refuse_bool_numbers
 from .workflow import NO_CHECKPOINT
 from .yamlfile import Sexagesimal, SexagesimalFloat, YamlDoc, load_yaml, sort_problems
 
@@ -72,6 +72,11 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_bool_numbers(cls, value, info)
 
 
 class BackendConfig(_Model):
@@ -243,14 +248,10 @@ def find_config(explicit: Path | None = None) -> Path:
         f"example config and the playlists to ~/.config/dreamwindow/), or pass -c FILE, or set DREAMWINDOW_CONFIG"))
 
 
-def _listed_playlists(config_path: Path) -> tuple[list[Path], list[Problem]]:
+def _listed_playlists(doc: YamlDoc) -> tuple[list[Path], list[Problem]]:
     """The playlist files a config names, each once, even when other parts of the config are invalid (so ``check``
     reports their problems in the same run), plus a problem for each entry that names a file already listed."""
-    path = Path(config_path).expanduser().resolve()
-    try:
-        doc = load_yaml(path)
-    except ConfigError:
-        return [], []
+    path = doc.path
     entries = doc.data.get("playlists") if isinstance(doc.data, dict) else None
     if not isinstance(entries, list):
         return [], []
@@ -273,21 +274,27 @@ def _listed_playlists(config_path: Path) -> tuple[list[Path], list[Problem]]:
 def check_files(config_path: Path) -> list[Problem]:
     """Every problem in the config, each playlist it names and each workflow those name (empty = all fine)."""
     try:
-        config: Config | None = load_config(config_path)
+        load_config(config_path)
     except ConfigError as exc:
-        config, problems = None, list(exc.problems)
+        problems = list(exc.problems)
     else:
         problems = []
-    playlist_paths, listed_twice = _listed_playlists(config_path)
+    try:
+        doc = load_yaml(Path(config_path).expanduser().resolve())
+    except ConfigError:
+        return problems  # unreadable: already reported
+    playlist_paths, listed_twice = _listed_playlists(doc)
     problems = sort_problems(problems + listed_twice)
+    comfyui = doc.data.get("comfyui") if isinstance(doc.data, dict) else None
+    # read raw, so a playlist without a checkpoint is reported even while other parts of the config are invalid
+    default_checkpoint = comfyui.get("checkpoint") if isinstance(comfyui, dict) else None
     for playlist_path in playlist_paths:
         try:
             playlist = load_playlist(playlist_path)
         except ConfigError as exc:
             problems += exc.problems
             continue
-        if config is not None and playlist.workflow == "default" and not (
-                playlist.checkpoint or config.comfyui.checkpoint):
+        if playlist.workflow == "default" and not (playlist.checkpoint or default_checkpoint):
             problems.append(Problem(str(playlist_path), _prompts_line(playlist_path), "", NO_CHECKPOINT))
     return problems
 

@@ -13,7 +13,8 @@ import typing
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError, ValidationInfo
+from pydantic_core import PydanticCustomError
 
 from .errors import ConfigError, Problem
 from .yamlfile import KeyPath, Trap, YamlDoc, sort_problems
@@ -56,6 +57,32 @@ def _join(prefix: str, message: str) -> str:
     if not prefix:
         return message
     return f"{prefix} {message}" if message.startswith(("must", "needs")) else f"{prefix}: {message}"
+
+
+def refuse_bool_numbers(model: type[BaseModel], value: Any, info: ValidationInfo) -> Any:
+    """For a ``field_validator("*", mode="before")``: pydantic reads true/false as 1/0 for numbers, so a bare
+    ``steps: yes`` or ``cfg: no`` (YAML 1.1 booleans) would pass silently. Report them as the wrong type instead."""
+    if isinstance(value, bool) and info.field_name is not None:
+        info_field = model.model_fields.get(info.field_name)
+        kinds = _number_kinds(info_field.annotation if info_field is not None else None)
+        if kinds:
+            kind = "int_type" if kinds == {int} else "float_type"
+            raise PydanticCustomError(kind, "expected a number, got {value}", {"value": value})
+    return value
+
+
+def _number_kinds(annotation: Any) -> set[type]:
+    """{int}, {float} or {int, float} when the annotation is a number (or an optional one), else empty."""
+    if annotation in (int, float):
+        return {annotation}
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _number_kinds(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        kinds = [_number_kinds(a) for a in args]
+        return set().union(*kinds) if kinds and all(kinds) else set()
+    return set()
 
 
 def _is_union_tag(part: str | int) -> bool:
@@ -181,6 +208,8 @@ def _choice_message(error: Any) -> str:
     got = error.get("input")
     close = difflib.get_close_matches(str(got), options, n=1, cutoff=0.5) if isinstance(got, str) else []
     hint = f"; did you mean {close[0]!r}?" if close else ""
+    if isinstance(got, str) and not isinstance(got, _Written) and got in options:
+        hint = "; write it without quotes"  # rotate: "90" where the number 90 is meant
     return f"expected one of {', '.join(options)}, got {_show(got)}{hint}"
 
 

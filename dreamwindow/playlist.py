@@ -9,16 +9,16 @@ from __future__ import annotations
 import random
 import re
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError,
+                      ValidationInfo, field_validator, model_validator)
 from pydantic.json_schema import SkipJsonSchema
 
 from . import prompts
 from .errors import ConfigError, Problem
 from .workflow import BUILTIN_VALUES, Binding, default_graph, load_workflow, resolve
-from .configerrors import collect
+from .configerrors import collect, refuse_bool_numbers
 from .yamlfile import KeyPath, YamlDoc, load_yaml, sort_problems
 
 HIDDEN = {"hidden": True}  # set by the loader, not written by users: left out of hints
@@ -58,6 +58,17 @@ def _size_message(size: Any) -> str:
     return f'must look like "768x512" (width x height) or [768, 512], got {size!r}'
 
 
+def _variable_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise ValueError(f"variable name {name!r} must be letters, digits, - or _ (used as __{name}__)")
+    return name
+
+
+# checked per name and per value list, so one bad variable does not hide the others' problems
+VariableName = Annotated[str, AfterValidator(_variable_name)]
+Choices = Annotated[list[str], BeforeValidator(lambda value: [value] if isinstance(value, str) else value)]
+
+
 class PromptItem(BaseModel):
     """One thing to paint. In YAML either a plain string (the text) or a mapping with ``text:`` and settings."""
 
@@ -82,9 +93,14 @@ class PromptItem(BaseModel):
         if isinstance(data, str):
             return {"text": data}
         if not isinstance(data, dict):
-            shown = str(data).lower() if isinstance(data, bool) else repr(data)
+            shown = "nothing (null)" if data is None else str(data).lower() if isinstance(data, bool) else repr(data)
             raise ValueError(f"a prompt is a text, or a mapping with text: and optional settings, got {shown}")
         return _split_size(data)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_bool_numbers(cls, value, info)
 
     @field_validator("text")
     @classmethod
@@ -116,7 +132,8 @@ class Playlist(BaseModel):
     scheduler: str = "normal"
     order: Literal["sequence", "shuffle", "weighted"] = "shuffle"
     values: dict[str, Any] = Field(default_factory=dict, description="extra named values for workflow bindings")
-    variables: dict[str, list[str]] = Field(default_factory=dict, description="__name__ wildcards: name -> choices")
+    variables: dict[VariableName, Choices] = Field(default_factory=dict,
+                                                   description="__name__ wildcards: name -> choices")
     prompts: list[PromptItem] = Field(min_length=1)
 
     _graph: dict[str, Any] | None = PrivateAttr(default=None)
@@ -126,6 +143,11 @@ class Playlist(BaseModel):
     def _size(cls, data: Any) -> Any:
         return _split_size(data)
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        return refuse_bool_numbers(cls, value, info)
+
     @field_validator("workflow", mode="before")
     @classmethod
     def _resolve_workflow(cls, value: Any, info: ValidationInfo) -> Any:
@@ -133,16 +155,6 @@ class Playlist(BaseModel):
             return _workflow_path(value, (info.context or {}).get("base_dir"))
         if not isinstance(value, (str, Path)):
             raise ValueError(f'expected "default" or the path of an API-format workflow JSON file, got {value!r}')
-        return value
-
-    @field_validator("variables", mode="before")
-    @classmethod
-    def _variables(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            for name in value:
-                if not isinstance(name, str) or not _NAME.fullmatch(name):
-                    raise ValueError(f"variable name {name!r} must be letters, digits, - or _ (used as __{name}__)")
-            return {k: [v] if isinstance(v, str) else v for k, v in value.items()}
         return value
 
     def workflow_graph(self) -> dict[str, Any]:

@@ -235,3 +235,35 @@ def test_an_empty_alternative_among_others_is_fine(write, text: str) -> None:
 def test_wildcard_with_only_blank_values(write, problems) -> None:
     path = write("p.yaml", "variables: {x: ['', ' ']}\nprompts: [__x__ forest]\n")
     assert "only empty values" in problems(lambda: load_playlist(path))[0].message
+
+
+def test_each_variable_checked_on_its_own(write, problems) -> None:
+    # before: one badly named variable stopped the check of all the others
+    path = write("p.yaml", "prompts: [x]\nvariables:\n  'x y': z\n  a: [[b]]\n  b: {c: d}\n  ok: one\n")
+    found = keyed(problems(lambda: load_playlist(path)))
+    assert set(found) == {(3, "variables.x y"), (4, "variables.a[0]"), (5, "variables.b")}
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "message"),
+    [
+        ("steps: yes\n", "steps", "expected a whole number, got yes"),  # not silently 1
+        ("cfg: no\n", "cfg", "expected a number, got no"),  # not silently 0
+        ("negative: null\n", "negative", "expected text, got nothing (null)"),  # no 'write it in quotes: "null"'
+        ("sampler: yes\n", "sampler", 'write it in quotes: "yes"'),  # quoting does help here
+        ("order: 0x300\n", "order", "got 0x300"),  # YAML 1.1 hex, shown as written, no quoting hint
+    ],
+)
+def test_yaml_surprises_in_playlists(write, problems, text: str, key: str, message: str) -> None:
+    path = write("p.yaml", text + "prompts: [x]\n")
+    found = problems(lambda: load_playlist(path))
+    assert [p.key for p in found] == [key], found
+    assert message in found[0].message
+    assert key == "sampler" or "quotes" not in found[0].message
+
+
+def test_number_written_as_text(write, lists: Path, problems) -> None:
+    path = write("c.yaml", "display: {rotate: '90'}\nrotation: {lookahead: on}\n" + BASE)
+    found = keyed(problems(lambda: load_config(path)))
+    assert found == {(1, "display.rotate"): "expected one of 0, 90, 180, 270, got '90'; write it without quotes",
+                     (2, "rotation.lookahead"): "expected a whole number, got on"}

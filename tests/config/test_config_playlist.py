@@ -105,7 +105,7 @@ def test_every_problem_with_exact_lines(write, problems) -> None:
         ("steps: 20\n", 1, "prompts", "required key is missing"),
         ("prompts: [x]\nstps: 3\n", 2, "stps", "did you mean 'steps'?"),
         ("prompts: [x]\nsize: 3x\n", 2, "size", 'must look like "768x512"'),
-        ("prompts: [x]\nvariables: {'bad name': [x]}\n", 2, "variables", "variable name"),
+        ("prompts: [x]\nvariables: {'bad name': [x]}\n", 2, "variables.bad name", "variable name"),
         ("prompts: [{text: x, weight: 0}]\norder: weighted\n", 2, "order", "weight > 0"),
         ("prompts: [x]\nbindings: {seed: '3.seed'}\n", 2, "bindings", "only for a workflow file"),
         ("prompts: [{text: x, seed: -1}]\n", 1, "prompts[0].seed", "must be at least 0, got -1"),
