@@ -266,8 +266,8 @@ def _listed_playlists(doc: YamlDoc) -> tuple[list[Path], list[Problem]]:
                 continue
             first = files.setdefault(file.resolve(), index)
             if first != index:
-                problems.append(doc.problem(("playlists", index), f"{file} is listed twice (also by playlists[{first}]: "
-                                                                  f"{entries[first]}); it plays once"))
+                message = f"{file} is listed twice (also by playlists[{first}]: {entries[first]}); it plays once"
+                problems.append(doc.problem(("playlists", index), message))
     return list(files), problems
 
 

@@ -123,7 +123,9 @@ def _plain_message(kind: str, error: Any) -> str:
         return f"{_FRIENDLY['tuple_type']}, got {_show(got)}"
     if kind == "too_short":
         least = ctx.get("min_length", 1)
-        return "needs at least one item" if least == 1 else f"needs at least {least} items, got {ctx.get('actual_length')}"
+        if least == 1:
+            return "needs at least one item"
+        return f"needs at least {least} items, got {ctx.get('actual_length')}"
     if kind == "too_long":
         return f"must have at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
     if kind == "multiple_of":

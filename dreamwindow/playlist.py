@@ -220,7 +220,8 @@ def load_playlist(path: Path, *, default_checkpoint: str | None = None) -> Playl
         data, doc.lines = {"prompts": data}, {("prompts", *k): v for k, v in doc.lines.items()}
         doc.traps = {("prompts", *k): v for k, v in doc.traps.items()}
     if data is None:
-        raise ConfigError(doc.problems + [doc.problem((), "the file is empty: a playlist needs at least prompts: [...]")])
+        empty = doc.problem((), "the file is empty: a playlist needs at least prompts: [...]")
+        raise ConfigError(doc.problems + [empty])
     if not isinstance(data, dict):
         raise ConfigError(doc.problems + [doc.problem((), "a playlist is a mapping with at least prompts: [...]")])
     reserved = [doc.problem((key,), f"unknown key {key!r}") for key in ("name", "source_path") if key in data]
@@ -353,8 +354,9 @@ def _workflow_problems(data: dict[str, Any], doc: YamlDoc, base_dir: Path) -> tu
     bindings = data.get("bindings")
     if workflow == "default":
         if bindings:
-            return None, [doc.problem(("bindings",), "bindings: is only for a workflow file; the default workflow "
-                                                     "binds prompt, negative, seed, size, steps, cfg and checkpoint itself")]
+            message = ("bindings: is only for a workflow file; the default workflow binds prompt, negative, seed, "
+                       "size, steps, cfg and checkpoint itself")
+            return None, [doc.problem(("bindings",), message)]
         return None, []
     if not isinstance(workflow, str):
         return None, []  # reported by validation

@@ -191,7 +191,8 @@ class _Walker:
             cls = Sexagesimal if isinstance(value, int) else SexagesimalFloat
             value = cls(value)
             value.text = raw
-        surprising_number = ":" in raw or "_" in raw or re.match(r"[-+]?0[0-9xob]", raw) is not None  # 6:00, 1_0, 017, 0x5
+        # 6:00, 1_0, 017, 0x5: numbers nobody meant as written
+        surprising_number = ":" in raw or "_" in raw or re.match(r"[-+]?0[0-9xob]", raw) is not None
         if raw.lower() == "null":
             return value  # written to mean "no value"; nobody means the word, so no "write it in quotes"
         if node.tag in (_BOOL_TAG, _NULL_TAG, _TIMESTAMP_TAG) or (
