@@ -145,10 +145,13 @@ class ComfyClient:
         output_nodes: list[str] | None = None,
         deadline: float = 600.0,
         on_preview: Callable[[bytes, str], None] | None = None,
+        on_stage: Callable[[str, str], None] | None = None,
     ) -> JobResult:
+        """Run one graph to its images. ``on_stage(stage, prompt_id)`` is told "queued" once the server accepted
+        the prompt and "started" when it begins executing it."""
         if self.state is not ConnectionState.CONNECTED:
             raise Unavailable(f"not connected ({self.state.value})", server=self.name)
-        job = Job(str(uuid.uuid4()), frozenset(output_nodes) if output_nodes else None, on_preview)
+        job = Job(str(uuid.uuid4()), frozenset(output_nodes) if output_nodes else None, on_preview, on_stage)
         waiter: asyncio.Future[Job] = asyncio.get_running_loop().create_future()
         self._waiters[job.prompt_id] = waiter
         self.tracker.register(job)  # before the POST: its messages may overtake the response
@@ -195,6 +198,7 @@ class ComfyClient:
                 self._spawn(self._cancel_on_server(job), f"cancel-{job.prompt_id}")
             raise
         job.posted = True
+        job.stage("queued")
 
     async def cancel(self, prompt_id: str) -> None:
         """Cancel one of our jobs: its run() raises Interrupted. Ids we do not own are never touched."""

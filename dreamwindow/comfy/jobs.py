@@ -15,6 +15,7 @@ Rules learned from the traces:
 from __future__ import annotations
 
 import enum
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -33,6 +34,8 @@ from dreamwindow.comfy.events import (
     Progress,
 )
 
+log = logging.getLogger(__name__)
+
 
 class Outcome(enum.Enum):
     SUCCESS = "success"
@@ -49,6 +52,7 @@ class Job:
     prompt_id: str
     output_nodes: frozenset[str] | None = None
     on_preview: Callable[[bytes, str], None] | None = None
+    on_stage: Callable[[str, str], None] | None = None  # ("queued" | "started", prompt_id)
     queued_at: float = field(default_factory=time.time)
     started_at: float | None = None
     finished_at: float | None = None
@@ -64,6 +68,7 @@ class Job:
     progress: tuple[float, float] | None = None
     posted: bool = False  # the server answered 200 to its POST /prompt
     _pending_outcome: Outcome | None = None
+    _stages_told: set[str] = field(default_factory=set)
 
     @property
     def finished(self) -> bool:
@@ -80,6 +85,20 @@ class Job:
         if not wanted:
             return False
         return all(n in self.cached_nodes and n not in self.ran_nodes for n in wanted)
+
+    def stage(self, name: str) -> None:
+        """Tell the observer once per stage, always "queued" before "started": the socket's execution_start may
+        overtake the POST's answer, and it proves the server accepted the prompt."""
+        order = ("queued", "started")
+        for step in order[: order.index(name) + 1]:
+            if step in self._stages_told:
+                continue
+            self._stages_told.add(step)
+            if self.on_stage is not None:
+                try:
+                    self.on_stage(step, self.prompt_id)
+                except Exception:  # a broken observer must not break the job
+                    log.exception("on_stage callback failed")
 
     def finish(self, outcome: Outcome, reason: str = "") -> bool:
         """Set the final outcome once. Returns False when it was already final (the first word wins)."""
@@ -126,7 +145,9 @@ class JobTracker:
     def _start(self, ev: ExecutionStart) -> None:
         job = self._ours(ev.prompt_id)
         if job and not job.finished:
-            job.started_at = job.started_at or time.time()
+            if job.started_at is None:
+                job.started_at = time.time()
+                job.stage("started")
             self.current = job.prompt_id
 
     def _cached(self, ev: ExecutionCached) -> None:

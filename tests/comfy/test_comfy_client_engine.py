@@ -61,6 +61,12 @@ async def test_run_returns_decodable_image_bytes(client: ComfyClient) -> None:
     assert result.timings["seconds"] > 0 and result.timings["finished_at"] >= result.timings["queued_at"]
 
 
+async def test_stages_are_reported_in_order(client: ComfyClient) -> None:
+    stages: list[tuple[str, str]] = []
+    result = await client.run(txt2img(), output_nodes=["9"], deadline=10, on_stage=lambda *s: stages.append(s))
+    assert stages == [("queued", result.prompt_id), ("started", result.prompt_id)]
+
+
 async def test_identical_graph_comes_back_cached(client: ComfyClient) -> None:
     graph = txt2img(seed=1234)
     first = await client.run(graph, output_nodes=["9"], deadline=10)

@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable
 
 import pytest
 from PIL import Image
@@ -103,28 +103,27 @@ async def other_client():
     await c.close()
 
 
-async def server_has(client: ComfyClient, check: Callable[[set[str], set[str]], bool], timeout: float = 20.0) -> None:
-    """Wait until the server's /queue satisfies ``check(running, pending)``.
+class Stages:
+    """Events for the stages of jobs ("queued", "started"), fed by ComfyClient.run(on_stage=...)."""
 
-    The server pushes nothing to say that a prompt moved from pending to running (its ``execution_start`` goes
-    only to the prompt's own socket, which is the client under test), so its queue is asked directly.
-    """
-    async with asyncio.timeout(timeout):
-        while True:
-            running, pending = queue_ids(await client.http.get_json("/queue"))
-            if check(running, pending):
-                return
-            await asyncio.sleep(0.02)
+    def __init__(self) -> None:
+        self.ids: dict[str, str] = {}
+        self._events: dict[tuple[str, str], asyncio.Event] = {}
+
+    def __call__(self, stage: str, prompt_id: str) -> None:
+        self.ids.setdefault(stage, prompt_id)
+        self._event(stage).set()
+
+    def _event(self, stage: str) -> asyncio.Event:
+        return self._events.setdefault((stage, ""), asyncio.Event())
+
+    async def wait(self, stage: str, timeout: float = 20.0) -> str:
+        await asyncio.wait_for(self._event(stage).wait(), timeout)
+        return self.ids[stage]
 
 
-async def our_prompt_id(client: ComfyClient, timeout: float = 10.0) -> str:
-    """The prompt id of the one job the client has posted (the tracker knows it once the server said 200)."""
-    async with asyncio.timeout(timeout):
-        while True:
-            posted = [j.prompt_id for j in client.tracker.in_flight() if j.posted]
-            if posted:
-                return posted[0]
-            await asyncio.sleep(0.005)
+async def queue_of(client: ComfyClient) -> tuple[set[str], set[str]]:
+    return queue_ids(await client.http.get_json("/queue"))
 
 
 async def history(client: ComfyClient, prompt_id: str) -> dict[str, Any]:
@@ -200,12 +199,13 @@ async def test_execution_error_names_node_and_type(client: ComfyClient) -> None:
 async def test_cancel_our_running_job_leaves_the_other_clients_prompt_alone(
     client: ComfyClient, other_client: ComfyClient
 ) -> None:
-    mine = asyncio.create_task(client.run(slow_graph(6), deadline=60))
-    pid = await our_prompt_id(client)
-    await server_has(client, lambda running, pending: pid in running)
-    theirs = asyncio.create_task(other_client.run(quick_graph(), deadline=60))  # queued behind ours
-    their_pid = await our_prompt_id(other_client)
-    await server_has(client, lambda running, pending: their_pid in pending)
+    ours, others = Stages(), Stages()
+    mine = asyncio.create_task(client.run(slow_graph(6), deadline=60, on_stage=ours))
+    pid = await ours.wait("started")
+    theirs = asyncio.create_task(other_client.run(quick_graph(), deadline=60, on_stage=others))
+    their_pid = await others.wait("queued")  # one worker, ours running: theirs waits in the queue
+    running, pending = await queue_of(client)
+    assert pid in running and their_pid in pending
 
     await client.cancel(pid)
     with pytest.raises(Interrupted):
@@ -222,17 +222,19 @@ async def test_cancel_our_running_job_leaves_the_other_clients_prompt_alone(
 async def test_cancel_our_pending_job_leaves_the_other_clients_running_prompt_alone(
     client: ComfyClient, other_client: ComfyClient
 ) -> None:
-    theirs = asyncio.create_task(other_client.run(slow_graph(3), deadline=60))
-    their_pid = await our_prompt_id(other_client)
-    await server_has(client, lambda running, pending: their_pid in running)
-    mine = asyncio.create_task(client.run(quick_graph(), deadline=60))
-    pid = await our_prompt_id(client)
-    await server_has(client, lambda running, pending: pid in pending)
+    ours, others = Stages(), Stages()
+    theirs = asyncio.create_task(other_client.run(slow_graph(3), deadline=60, on_stage=others))
+    their_pid = await others.wait("started")
+    mine = asyncio.create_task(client.run(quick_graph(), deadline=60, on_stage=ours))
+    pid = await ours.wait("queued")
+    running, pending = await queue_of(client)
+    assert their_pid in running and pid in pending
 
-    await client.cancel(pid)
+    await client.cancel(pid)  # returns once the server has deleted it
     with pytest.raises(Interrupted):
         await finished(mine)
-    await server_has(client, lambda running, pending: pid not in pending and pid not in running)
+    running, pending = await queue_of(client)
+    assert pid not in pending and pid not in running
     result = await finished(theirs)  # not interrupted: runs to the end
     assert result.images and not result.cached
     assert await history(client, pid) == {}  # deleted before it ever ran
