@@ -23,10 +23,10 @@ import aiohttp
 from dreamwindow.comfy.api import check_prompt_response, parse_history, queue_ids
 from dreamwindow.comfy.backoff import Backoff, FailureStreak
 from dreamwindow.comfy.connection import ConnectionState, WsConnection
-from dreamwindow.comfy.events import Event, Preview, Status
+from dreamwindow.comfy.events import Event, Executed, Preview, Status
 from dreamwindow.comfy.http import Http
 from dreamwindow.comfy.jobs import Job, JobTracker, Outcome
-from dreamwindow.comfy.results import ImageResult, JobResult, collect
+from dreamwindow.comfy.results import ImageResult, JobResult, collect, download, prefetch_key
 from dreamwindow.errors import ComfyError, Lost, Timeout, Unavailable
 
 log = logging.getLogger(__name__)
@@ -180,6 +180,9 @@ class ComfyClient:
         finally:
             self._waiters.pop(job.prompt_id, None)
             self.tracker.forget(job.prompt_id)  # later messages for it are ignored (result discarded)
+            for task in job.prefetched.values():  # downloads history did not ask for
+                task.cancel()
+            job.prefetched.clear()
         self._jobs_streak.success()
         self.last_error = None
         return result
@@ -238,8 +241,23 @@ class ComfyClient:
         if isinstance(event, Status):
             self.queue_remaining_hint = event.queue_remaining
         finished = self.tracker.feed(event)
+        if isinstance(event, Executed):
+            self._prefetch(event)
         if finished is not None:
             self._resolve(finished)
+
+    def _prefetch(self, event: Executed) -> None:
+        """Start downloading an output as soon as `executed` names it, so the image is (nearly) in hand when the
+        prompt completes; the history read afterwards still decides what the result is."""
+        job = self.tracker.jobs.get(event.prompt_id) if event.prompt_id else None
+        if job is None or job.finished or (job.output_nodes and event.node not in job.output_nodes):
+            return
+        for ref in event.images:
+            key = prefetch_key(event.node, ref)
+            if key not in job.prefetched:
+                task = asyncio.get_running_loop().create_task(download(self, job, event.node, ref))
+                task.add_done_callback(_consume_exception)  # an unused failed prefetch must not warn
+                job.prefetched[key] = task
 
     # ----- catching up: reconnects, silent sockets, lost jobs ----------------------------------------------------
     async def _catch_up(self) -> None:
@@ -316,3 +334,7 @@ class ComfyClient:
             await asyncio.sleep(t.history_delay * (attempt + 1))
         raise Lost("finished, but the server has no history for it", server=self.name, prompt_id=job.prompt_id)
 
+
+def _consume_exception(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()

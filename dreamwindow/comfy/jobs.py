@@ -69,6 +69,9 @@ class Job:
     posted: bool = False  # the server answered 200 to its POST /prompt
     _pending_outcome: Outcome | None = None
     _stages_told: set[str] = field(default_factory=set)
+    # Downloads started as soon as `executed` named a file, keyed by (node, filename, subfolder, type); the
+    # history read after completion decides which of them are used.
+    prefetched: dict[tuple[str, str, str, str], Any] = field(default_factory=dict)
 
     @property
     def finished(self) -> bool:

@@ -18,6 +18,7 @@ from dreamwindow.errors import ExecutionFailed, Interrupted, Lost, OutputUnusabl
 if TYPE_CHECKING:
     from dreamwindow.comfy.client import ComfyClient
 
+
 _VERIFY_IN_THREAD = 512 * 1024  # bytes; smaller images verify faster than a thread hop
 
 
@@ -69,7 +70,7 @@ def _verify(data: bytes) -> None:
         img.verify()
 
 
-async def _download(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) -> ImageResult:
+async def download(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) -> ImageResult:
     params = {"filename": ref.filename, "subfolder": ref.subfolder, "type": ref.type}
     status, data = await client.http.request("GET", "/view", params=params, raw=True)
     what = f"image {ref.filename!r} of node {node_id}"
@@ -88,6 +89,17 @@ async def _download(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) 
     return ImageResult(data, ref.filename, ref.subfolder, ref.type, node_id)
 
 
+def prefetch_key(node_id: str, ref: ImageRef) -> tuple[str, str, str, str]:
+    return (node_id, ref.filename, ref.subfolder, ref.type)
+
+
+async def _fetch(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) -> ImageResult:
+    """The image history names: the download started at `executed` if it is the same file, else a new one.
+    A failed early download fails the job like any other (the generator then retries with a new seed)."""
+    task = job.prefetched.pop(prefetch_key(node_id, ref), None)
+    return await (task if task is not None else download(client, job, node_id, ref))
+
+
 async def collect(client: ComfyClient, job: Job, started: float) -> JobResult:
     server = client.name
     _raise_for(job, server)
@@ -100,7 +112,7 @@ async def collect(client: ComfyClient, job: Job, started: float) -> JobResult:
     if not wanted:
         nodes = ", ".join(sorted(job.output_nodes)) if job.output_nodes else "any node"
         raise OutputUnusable(f"finished without an image from {nodes}", server=server, prompt_id=job.prompt_id)
-    images = list(await asyncio.gather(*(_download(client, job, n, ref) for n, ref in wanted)))
+    images = list(await asyncio.gather(*(_fetch(client, job, n, ref) for n, ref in wanted)))
     now = time.time()
     timings = {"queued_at": job.queued_at, "started_at": job.started_at or job.queued_at,
                "finished_at": job.finished_at or now, "seconds": time.monotonic() - started}

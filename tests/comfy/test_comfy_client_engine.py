@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import time
 
+import aiohttp
 import pytest
 from PIL import Image
 
@@ -59,6 +61,32 @@ async def test_run_returns_decodable_image_bytes(client: ComfyClient) -> None:
         assert img.size == (64, 64)
     assert result.cached is False and result.server == "eng"
     assert result.timings["seconds"] > 0 and result.timings["finished_at"] >= result.timings["queued_at"]
+
+
+async def test_each_output_is_downloaded_once_from_its_executed_message(engine) -> None:
+    views: list[str] = []
+    asked_at: list[float] = []
+
+    async def on_request(_session, _ctx, params: aiohttp.TraceRequestStartParams) -> None:
+        if params.url.path.endswith("/view"):
+            views.append(params.url.query["filename"])
+            asked_at.append(time.time())
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_start.append(on_request)
+    async with aiohttp.ClientSession(trace_configs=[trace]) as session:
+        client = ComfyClient(engine.url, name="eng", request_timeout=5.0, tuning=fast_tuning(), session=session)
+        await client.start()
+        engine.faults.history_delay = 0.3  # a clear gap between `executed` and the prompt's completion
+        try:
+            results = [await client.run(txt2img(), output_nodes=["9"], deadline=10) for _ in range(3)]
+        finally:
+            await client.close()
+    # The download starts when `executed` names the file, before completion; history (read after completion)
+    # confirms it and no second download happens.
+    assert views == [r.images[0].filename for r in results]
+    assert len(set(views)) == 3
+    assert all(t < r.timings["finished_at"] for t, r in zip(asked_at, results))
 
 
 async def test_stages_are_reported_in_order(client: ComfyClient) -> None:
