@@ -35,10 +35,19 @@ def headless_needed(forced: bool) -> tuple[bool, str]:
         return True, f"SDL_VIDEODRIVER={os.environ['SDL_VIDEODRIVER']}"
     import pygame
 
+    # Without a desktop session the only real screen is a KMS/DRM console (a Pi without X). Asking for it
+    # directly spares SDL's Wayland probe, which prints an alarming XDG_RUNTIME_DIR error into the journal.
+    console_only = not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or
+                        os.environ.get("SDL_VIDEODRIVER"))
+    if console_only:
+        os.environ["SDL_VIDEODRIVER"] = "kmsdrm"
     try:
         pygame.display.init()
         driver = pygame.display.get_driver()
     except pygame.error as exc:
+        if console_only:
+            del os.environ["SDL_VIDEODRIVER"]
+            return True, "no DISPLAY or WAYLAND_DISPLAY and no KMS/DRM console"
         return True, f"no display available ({exc})"
     finally:
         pygame.display.quit()
