@@ -24,6 +24,7 @@ class Backend:
         self.max_in_flight = max(1, int(getattr(cfg, "max_in_flight", 1) or 1))
         self.client: ComfyClient = None  # type: ignore[assignment]  # set by the pool right after
         self.in_flight = 0
+        self.share = 0.0  # jobs given to this server, each counted as 1/weight (weighted fair share)
         self.cool_until = 0.0  # after an Unavailable, no new jobs before this (monotonic)
         self.object_info: dict[str, Any] | None = None
         self.version: str | None = None

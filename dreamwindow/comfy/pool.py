@@ -113,10 +113,20 @@ class BackendPool:
         return {b.name: b.problems(graph) for b in self.backends}
 
     def _refuse_if_nobody_can(self, graph: dict[str, Any]) -> None:
-        verdicts = self.can_run(graph)
-        if any(v is None or not v for v in verdicts.values()):
-            return
-        lines = "; ".join(f"{name}: {' / '.join(problems)}" for name, problems in verdicts.items())
+        """Refuse at once when no server is known to run ``graph`` and every connected one is known not to.
+
+        Servers that are down and never answered are not waited for: the job would otherwise hold its slot until
+        its deadline, again and again, while the rest of the wall starves."""
+        verdicts = {b.name: b.problems(graph) for b in self.backends}
+        if any(v == [] for v in verdicts.values()):
+            return  # someone can (maybe after it comes back)
+        connected = [b for b in self.backends if b.client.state is ConnectionState.CONNECTED]
+        if not connected or any(verdicts[b.name] is None for b in connected):
+            return  # nobody to ask yet, or a connected server's node list is still being read
+        lines = "; ".join(f"{name}: {' / '.join(problems)}" for name, problems in verdicts.items() if problems)
+        unknown = [name for name, problems in verdicts.items() if problems is None]
+        if unknown:
+            lines += f" (not reachable, so not asked: {', '.join(unknown)})"
         raise Rejected(f"no server can run this workflow — {lines}", error_type="unsupported_by_servers")
 
     # ----- dispatch ---------------------------------------------------------------------------------------
@@ -127,8 +137,14 @@ class BackendPool:
                 now = time.monotonic()
                 free = [b for b in self.backends if b.usable(now) and b.has_slot() and b.problems(graph) == []]
                 if free:
-                    best = min(free, key=lambda b: (b.name in avoid, (b.in_flight + 1) / b.weight, b.in_flight))
+                    # Shortest queue (scaled by weight) first; among equals, the server furthest behind its
+                    # weighted share, so weights divide the work even when every server is idle at dispatch.
+                    lead = max(b.share for b in free)
+                    for b in free:  # a server back from an outage catches up by a couple of jobs, not by hours
+                        b.share = max(b.share, lead - 2.0)
+                    best = min(free, key=lambda b: (b.name in avoid, b.in_flight / b.weight, b.share))
                     best.in_flight += 1
+                    best.share += 1.0 / best.weight
                     return best
                 remaining = until - now
                 if remaining <= 0:

@@ -75,6 +75,18 @@ async def test_weight_prefers_the_heavier_server(engines) -> None:
     assert Counter(r.server for r in results)["big"] == 3
 
 
+@pytest.mark.parametrize("engines", [(0.0, 2)], indirect=True)
+async def test_weights_divide_one_at_a_time_work(engines) -> None:
+    # A wall with lookahead 1 asks for one picture at a time: every server is idle at each dispatch.
+    pool = make_pool([Cfg(engines[0].url, "big", weight=3), Cfg(engines[1].url, "small")])
+    await pool.start()
+    try:
+        servers = [(await pool.run(txt2img(), deadline=20)).server for _ in range(16)]
+    finally:
+        await pool.close()
+    assert Counter(servers) == {"big": 12, "small": 4}
+
+
 @pytest.mark.parametrize("engines", [(0.6, 2)], indirect=True)
 async def test_in_flight_job_moves_when_its_server_stops(engines) -> None:
     a, b = engines
@@ -124,6 +136,23 @@ async def test_dead_server_is_probed_and_taken_back() -> None:
     finally:
         await pool.close()
         await eng.stop()
+
+
+@pytest.mark.parametrize("engines", [(0.0, 1)], indirect=True)
+async def test_a_server_that_never_answered_does_not_hold_a_refusal(engines) -> None:
+    pool = make_pool([Cfg(engines[0].url, "up"), Cfg("http://127.0.0.1:9", "down")])
+    await pool.start()
+    try:
+        await pool.wait_until_up("up", timeout=5)
+        started = asyncio.get_running_loop().time()
+        with pytest.raises(Rejected) as info:
+            await pool.run(txt2img(ckpt="sdxl_base.safetensors"), deadline=30)
+        assert asyncio.get_running_loop().time() - started < 5  # refused now, not at the 30 s deadline
+        assert "up: " in str(info.value) and "not reachable, so not asked: down" in str(info.value)
+        result = await pool.run(txt2img(), deadline=30)  # what "up" can run still runs
+        assert result.server == "up"
+    finally:
+        await pool.close()
 
 
 @pytest.mark.parametrize("engines", [(0.0, 1)], indirect=True)
