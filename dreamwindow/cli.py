@@ -171,6 +171,8 @@ def cmd_engine(args: argparse.Namespace) -> int:
 def cmd_check(args: argparse.Namespace) -> int:
     from dreamwindow.checkcmd import run_check
 
+    if args.log_level == "info":  # the report says it all; the client's running commentary would only repeat it
+        logging.getLogger("dreamwindow.comfy").setLevel(logging.ERROR)
     return run_check(args.config, offline=args.offline)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from dreamwindow.comfy.backoff import Backoff, FailureStreak
-from dreamwindow.errors import DreamWindowError
+from dreamwindow.errors import DreamWindowError, NotNew
 from dreamwindow.store import ImageStore, StoredImage
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,8 @@ class Director:
         except asyncio.CancelledError:
             self.rotation.finished(None)
             raise
+        except NotNew as exc:
+            self._not_new(exc)
         except DreamWindowError as exc:
             self._failed(exc)
         except Exception:  # a bug must not stop the wall: log it with its traceback and carry on
@@ -185,6 +187,17 @@ class Director:
             return
         delay = self._backoff.next_delay()
         log.debug("next generation attempt in %.1f s", delay)
+        self._schedule_retry(delay)
+
+    def _not_new(self, exc: NotNew) -> None:
+        """A picture we already have (a fixed seed, a cached graph): nothing to show, nothing wrong. Ask again
+        after a pause so a playlist of fixed seeds cannot spin."""
+        log.info("no new picture this time: %s", exc)
+        self._schedule_retry(self._backoff.base)
+
+    def _schedule_retry(self, delay: float) -> None:
+        if self._retry_pending or self._scheduler is None or self._stopping:
+            return
         self._retry_pending = True
         run_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
         self._scheduler.add_job(self._retry, "date", run_date=run_at, id="retry", replace_existing=True)

@@ -116,7 +116,7 @@ class ExecutionFailed(ComfyError):
         self.node_type = node_type
         self.exception_type = exception_type
         self.details: dict[str, Any] = dict(details or {})
-        where = f"node {node_id} ({node_type}): " if node_id else ""
+        where = (f"node {node_id} ({node_type}): " if node_type else f"node {node_id}: ") if node_id else ""
         kind = f"{exception_type}: " if exception_type else ""
         super().__init__(f"{where}{kind}{message}", server=server, prompt_id=prompt_id)
 
@@ -131,3 +131,12 @@ class Lost(Unavailable):
 
 class OutputUnusable(ExecutionFailed):
     """The job ran, but its image could not be downloaded or decoded. Worth one retry with a new seed."""
+
+
+class NotNew(DreamWindowError):
+    """The server answered with a picture we already have (a cached graph, e.g. a fixed seed). Not a failure."""
+
+    def __init__(self, message: str, *, server: str | None = None, prompt_id: str | None = None) -> None:
+        self.server = server
+        self.prompt_id = prompt_id
+        super().__init__(message)

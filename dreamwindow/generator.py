@@ -18,13 +18,13 @@ from collections import deque
 from typing import Any, Callable
 
 from dreamwindow.catalog import Catalog
-from dreamwindow.errors import ConfigError, ExecutionFailed, OutputUnusable, Rejected
+from dreamwindow.errors import ConfigError, NotNew, OutputUnusable, Rejected
 from dreamwindow.store import ImageStore, StoredImage
 
 log = logging.getLogger(__name__)
 
 
-class Duplicate(ExecutionFailed):
+class Duplicate(NotNew):
     """The server returned a picture we already have."""
 
 
@@ -68,8 +68,8 @@ class Generator:
                 self._catalog.set_aside(playlist, item, str(exc))
                 raise
             except (OutputUnusable, Duplicate) as exc:
-                if not fresh_retry:
-                    raise
+                if not fresh_retry or (isinstance(exc, Duplicate) and getattr(item, "seed", None) is not None):
+                    raise  # a fixed seed gives the same picture whatever we do
                 fresh_retry = False
                 log.info("%s; trying once more with a new seed", exc)
                 job = self._job(playlist, item)

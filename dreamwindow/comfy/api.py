@@ -75,7 +75,9 @@ def check_prompt_response(
             server=server, prompt_id=prompt_id,
         )
     text = body if isinstance(body, str) else repr(body)
-    raise Unavailable(f"POST /prompt answered {status}: {text.strip()[:200]}", server=server, prompt_id=prompt_id)
+    # One log line: ComfyUI's 500 page is several lines of text.
+    raise Unavailable(f"POST /prompt answered {status}: {' '.join(text.split())[:200]}", server=server,
+                      prompt_id=prompt_id)
 
 
 @dataclass

@@ -42,7 +42,9 @@ class Tuning:
     stall_timeout: float = 15.0  # no message this long while jobs are in flight → poll history/queue
     poll_interval: float = 1.0  # watchdog tick
     lost_grace: float = 5.0  # in neither queue nor history this long → Lost
-    unavailable_after: float = 10.0  # disconnected this long with jobs in flight → they fail Unavailable
+    # Disconnected this long with jobs in flight → they fail Unavailable and the pool moves them. Long enough for a
+    # network blip, short enough that a crashed server (whose restart loses the queue anyway) costs little.
+    unavailable_after: float = 5.0
     connect_timeout: float = 10.0
     history_attempts: int = 8  # history may lag behind execution_success / executing null
     history_delay: float = 0.05
@@ -173,9 +175,12 @@ class ComfyClient:
             if job.posted and not job.finished:
                 self._spawn(self._cancel_on_server(job), f"cancel-{job.prompt_id}")
             raise
-        except ComfyError as exc:
+        except (Unavailable, Timeout) as exc:
             if job.outcome is not Outcome.CANCELLED:  # our own cancel is not a failure of the server
                 self._note_failure(exc)
+            raise
+        except ComfyError as exc:  # rejected graphs and execution errors are the job's, not the server's
+            self.last_error = str(exc)
             raise
         finally:
             self._waiters.pop(job.prompt_id, None)

@@ -83,7 +83,7 @@ async def download(client: ComfyClient, job: Job, node_id: str, ref: ImageRef) -
         else:
             _verify(data)
     except Exception as exc:  # Pillow raises many types for bad data
-        raise OutputUnusable(f"{what} is not a decodable image ({exc})", node_id=node_id,
+        raise OutputUnusable(f"{what} is not a decodable image ({type(exc).__name__})", node_id=node_id,
                               exception_type=type(exc).__name__, server=client.name,
                               prompt_id=job.prompt_id) from exc
     return ImageResult(data, ref.filename, ref.subfolder, ref.type, node_id)

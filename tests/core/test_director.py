@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dreamwindow.director import Director, Rotation
-from dreamwindow.errors import ExecutionFailed
+from dreamwindow.errors import ExecutionFailed, NotNew
 from dreamwindow.store import ImageStore, StoredImage
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -180,3 +180,19 @@ async def test_failure_streak_warns_once_and_logs_recovery(tmp_path: Path, caplo
     assert len(warnings) == 1 and "boom 0" in warnings[0].getMessage()
     assert any(r.levelname == "DEBUG" and "boom 2" in r.getMessage() for r in records)
     assert any(r.levelname == "INFO" and "recovered after 3 failure(s)" in r.getMessage() for r in records)
+
+
+async def test_a_picture_we_already_have_is_no_failure(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(tmp_path, lookahead=1, when_starved="hold")
+    with caplog.at_level("DEBUG", logger="dreamwindow.director"):
+        await h.director.start()
+        try:
+            h.gate.put_nowait(NotNew("the server answered from its cache"))
+            await h.wait_for(lambda: h.calls == 2)  # asked again after a pause
+            h.gate.put_nowait(1)
+            await h.wait_shown(1)
+        finally:
+            await h.director.stop()
+    records = [r for r in caplog.records if r.name == "dreamwindow.director"]
+    assert not [r for r in records if r.levelname == "WARNING"]
+    assert any("no new picture this time" in r.getMessage() for r in records)

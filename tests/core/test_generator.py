@@ -69,7 +69,8 @@ async def test_generates_and_stores_with_sidecar(tmp_path: Path, pool: BackendPo
     assert [img.key for img in store.recent()] == [second.key, stored.key]
 
 
-async def test_fixed_seed_is_not_shown_as_new(tmp_path: Path, pool: BackendPool) -> None:
+async def test_fixed_seed_is_not_shown_as_new(tmp_path: Path, pool: BackendPool,
+                                             caplog: pytest.LogCaptureFixture) -> None:
     gen, store, _ = make(tmp_path, pool, """
         steps: 2
         size: 64x64
@@ -78,8 +79,9 @@ async def test_fixed_seed_is_not_shown_as_new(tmp_path: Path, pool: BackendPool)
         """)
     await gen.generate()
     with pytest.raises(Duplicate):
-        await gen.generate()  # the server answers from its cache, twice: nothing new to show
+        await gen.generate()  # the server answers from its cache: nothing new to show
     assert len(store.recent()) == 1
+    assert "new seed" not in caplog.text  # a fixed seed is not retried: it would come back the same
 
 
 async def test_rejected_item_is_set_aside(tmp_path: Path, pool: BackendPool, engine: DreamEngine) -> None:
