@@ -23,7 +23,7 @@ import aiohttp
 from dreamwindow.comfy.api import check_prompt_response, parse_history, queue_ids
 from dreamwindow.comfy.backoff import Backoff, FailureStreak
 from dreamwindow.comfy.connection import ConnectionState, WsConnection
-from dreamwindow.comfy.events import Event, Executed, Preview, Status
+from dreamwindow.comfy.events import Event, Executed, ExecutionStart, Preview, Status
 from dreamwindow.comfy.http import Http
 from dreamwindow.comfy.jobs import Job, JobTracker, Outcome
 from dreamwindow.comfy.results import ImageResult, JobResult, collect, download, prefetch_key
@@ -76,6 +76,7 @@ class ComfyClient:
         self._own_session = session is None
         self._on_state = on_state
         self._waiters: dict[str, asyncio.Future[Job]] = {}
+        self._abandoned: dict[str, None] = {}  # prompt ids given up on while their POST had no answer (ordered)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._watchdog: asyncio.Task[None] | None = None
         self._http: Http | None = None
@@ -176,6 +177,9 @@ class ComfyClient:
                 self._spawn(self._cancel_on_server(job), f"cancel-{job.prompt_id}")
             raise
         except (Unavailable, Timeout) as exc:
+            exc.prompt_id = exc.prompt_id or job.prompt_id
+            if not job.posted:
+                self._abandon(job.prompt_id)  # the server may have queued it without telling us
             if job.outcome is not Outcome.CANCELLED:  # our own cancel is not a failure of the server
                 self._note_failure(exc)
             raise
@@ -217,14 +221,19 @@ class ComfyClient:
         await self._cancel_on_server(job)
 
     async def _cancel_on_server(self, job: Job) -> None:
-        """Delete it if pending; interrupt it by id only if it is running now (never someone else's job)."""
+        await self._take_back(job.prompt_id)
+
+    async def _take_back(self, prompt_id: str, *, interrupt_only: bool = False) -> None:
+        """Delete our prompt if pending; interrupt it by id only if it is running now (never someone else's)."""
         try:
-            await self.http.post_json("/queue", {"delete": [job.prompt_id]})
-            running, _ = queue_ids(await self.http.get_json("/queue"))
-            if job.prompt_id in running:
-                await self.http.post_json("/interrupt", {"prompt_id": job.prompt_id})
+            if not interrupt_only:
+                await self.http.post_json("/queue", {"delete": [prompt_id]})
+                running, _ = queue_ids(await self.http.get_json("/queue"))
+                if prompt_id not in running:
+                    return
+            await self.http.post_json("/interrupt", {"prompt_id": prompt_id})
         except ComfyError as exc:
-            log.debug("%s: cancelling %s on the server failed: %s", self.name, job.prompt_id, exc)
+            log.debug("%s: taking back %s on the server failed: %s", self.name, prompt_id, exc)
 
     def _resolve(self, job: Job, outcome: Outcome | None = None, reason: str = "") -> None:
         if outcome is not None and not job.finish(outcome, reason):
@@ -245,11 +254,23 @@ class ComfyClient:
             return
         if isinstance(event, Status):
             self.queue_remaining_hint = event.queue_remaining
+        if isinstance(event, ExecutionStart) and event.prompt_id in self._abandoned:
+            log.info("%s: interrupting prompt %s, which we had given up on", self.name, event.prompt_id)
+            self._spawn(self._take_back(event.prompt_id, interrupt_only=True), f"interrupt-{event.prompt_id}")
         finished = self.tracker.feed(event)
         if isinstance(event, Executed):
             self._prefetch(event)
         if finished is not None:
             self._resolve(finished)
+
+    def _abandon(self, prompt_id: str) -> None:
+        """A POST /prompt without a clear answer may still have queued the prompt, and the pool is about to run
+        the job elsewhere. Delete it now, and interrupt it by id should it start later anyway: it is ours (we
+        chose its id), so this never touches anyone else's work."""
+        self._abandoned[prompt_id] = None
+        while len(self._abandoned) > 256:
+            self._abandoned.pop(next(iter(self._abandoned)))
+        self._spawn(self._take_back(prompt_id), f"abandon-{prompt_id}")
 
     def _prefetch(self, event: Executed) -> None:
         """Start downloading an output as soon as `executed` names it, so the image is (nearly) in hand when the

@@ -33,6 +33,9 @@ Knobs (defaults mean "behave like a healthy server"):
     like a crash-and-restart of ComfyUI.
 ``view_not_found: int`` / ``view_corrupt: int``
     The next N ``GET /view`` answer 404 / answer 200 with bytes that are not a decodable image.
+``prompt_answer_delay: float``
+    ``POST /prompt`` queues the prompt, then waits this long before answering: a client that gives up in the
+    meantime leaves an orphan prompt behind that will still run (unless the client takes it back).
 ``history_delay: float``
     Extra seconds between ``execution_success`` and the history write, widening the real server's race.
 ``large_previews: bool``
@@ -59,6 +62,7 @@ class Faults:
     view_not_found: int = 0
     view_corrupt: int = 0
     history_delay: float = 0.0
+    prompt_answer_delay: float = 0.0
     large_previews: bool = False
 
     def reset(self) -> None:

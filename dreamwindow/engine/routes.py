@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import json
 import logging
 import uuid
@@ -103,6 +105,8 @@ class Routes:
             extra["client_id"] = body["client_id"]
         e.queue.put(QueueItem(number, prompt_id, prompt, extra, verdict.outputs))
         await e.hub.status()            # goes out before the worker (woken by put) can run
+        if e.faults.prompt_answer_delay > 0:  # queued, but the answer is late: the client may give up
+            await asyncio.sleep(e.faults.prompt_answer_delay)
         return web.json_response({"prompt_id": prompt_id, "number": number, "node_errors": verdict.node_errors})
 
     def _injected_rejection(self, prompt: dict[str, Any], outputs: list[str]) -> dict[str, Any]:

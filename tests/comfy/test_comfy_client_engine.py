@@ -89,6 +89,30 @@ async def test_each_output_is_downloaded_once_from_its_executed_message(engine) 
     assert all(t < r.timings["finished_at"] for t, r in zip(asked_at, results))
 
 
+async def test_prompt_queued_after_we_gave_up_on_its_post_is_taken_back(slow_engine) -> None:
+    slow_engine.faults.prompt_answer_delay = 1.5  # queued at once, answered late
+    mine = ComfyClient(slow_engine.url, name="mine", request_timeout=0.3, tuning=fast_tuning())
+    theirs = await connect(slow_engine)
+    await mine.start()
+    try:
+        task = asyncio.create_task(mine.run(txt2img(steps=4), deadline=10))
+        while not mine.tracker.jobs:  # registered before the POST is sent; a scheduling yield, not a wait
+            await asyncio.sleep(0)
+        [pid] = mine.tracker.jobs
+        with pytest.raises(Unavailable) as info:
+            await task
+        assert info.value.prompt_id == pid
+        slow_engine.faults.prompt_answer_delay = 0.0
+        # FIFO: when their prompt, queued after ours, is done, ours has had its turn.
+        assert (await theirs.run(txt2img(steps=2), deadline=20)).images
+        entry = (await theirs.http.get_json(f"/history/{pid}")).get(pid)
+        # Deleted while pending, or interrupted by id: never run to success on a server we had left.
+        assert entry is None or entry["status"]["completed"] is False, entry
+    finally:
+        await mine.close()
+        await theirs.close()
+
+
 async def test_stages_are_reported_in_order(client: ComfyClient) -> None:
     stages: list[tuple[str, str]] = []
     result = await client.run(txt2img(), output_nodes=["9"], deadline=10, on_stage=lambda *s: stages.append(s))
