@@ -87,13 +87,16 @@ class Director:
         self._retry_pending = False
         self._stopping = False
         self._starving = False
+        self._advancing: asyncio.Task[Any] | None = None  # a rotation in progress, finished before stopping
 
     async def start(self) -> None:
         """Start pacing inside the running loop and begin generating at once."""
         self._scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop(), timezone=timezone.utc)
+        # A late rotation (a busy loop on a small machine) still happens, once (coalesce), rather than being
+        # skipped with a warning.
         self._scheduler.add_job(
             self._advance, "interval", seconds=self._every, id="rotate", coalesce=True, max_instances=1,
-            misfire_grace_time=max(1, int(self._every)),
+            misfire_grace_time=None,
         )
         self._scheduler.start()
         replay = await asyncio.to_thread(self._store.pick_replay, self._rng)
@@ -104,14 +107,25 @@ class Director:
 
     async def stop(self) -> None:
         self._stopping = True
-        if self._scheduler is not None and self._scheduler.running:
-            self._scheduler.shutdown(wait=False)
+        running = self._scheduler is not None and self._scheduler.running
+        if running:
+            self._scheduler.pause()  # no new rotations; shutting down now would cancel the one in progress
+        advancing = self._advancing
+        if advancing is not None and advancing is not asyncio.current_task() and not advancing.done():
+            # Let a rotation that is preparing its picture finish (a fraction of a second) instead of being
+            # cancelled under the scheduler, which would log it as a crash.
+            await asyncio.wait({advancing}, timeout=5)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
+        if running:
+            self._scheduler.shutdown(wait=False)
 
     async def _advance(self) -> None:
+        if self._stopping:  # a rotation the scheduler queued just before it was shut down
+            return
+        self._advancing = asyncio.current_task()
         image = self.rotation.take_next()
         if image is None:
             image = await self._starved()

@@ -196,3 +196,26 @@ async def test_a_picture_we_already_have_is_no_failure(tmp_path: Path, caplog: p
     records = [r for r in caplog.records if r.name == "dreamwindow.director"]
     assert not [r for r in records if r.levelname == "WARNING"]
     assert any("no new picture this time" in r.getMessage() for r in records)
+
+
+async def test_stop_lets_a_rotation_in_progress_finish(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    h = Harness(tmp_path, lookahead=1)
+    entered, release = asyncio.Event(), asyncio.Event()
+    show = h.show
+
+    async def slow_show(image: StoredImage) -> bool:  # preparing a big picture takes a moment
+        entered.set()
+        await release.wait()
+        return await show(image)
+
+    h.director._show = slow_show
+    await h.director.start()
+    h.gate.put_nowait(1)
+    await asyncio.wait_for(entered.wait(), 5)
+    stopping = asyncio.create_task(h.director.stop())
+    await asyncio.sleep(0)  # a scheduling yield: stop() runs up to its wait for the rotation
+    assert not stopping.done()
+    release.set()
+    await asyncio.wait_for(stopping, 5)
+    assert h.shown == [1]
+    assert "Traceback" not in caplog.text and "raised an exception" not in caplog.text
