@@ -160,11 +160,16 @@ class ImageStore:
         Picks at random among the newest ``window``, never the one ``on_screen`` (unless it is the only one),
         and preferably none of the ``recent`` keys, so a starved wall still changes.
         """
-        candidates = [img for img in self.recent(window) if img.key != on_screen]
-        if not candidates:
-            return None
-        fresh = [img for img in candidates if img.key not in (recent or set())]
-        return rng.choice(fresh or candidates)
+        # Choose by file name and read only the chosen sidecar: a starved wall asks every rotation.
+        candidates = [p for p in reversed(self._image_files()[-window:]) if p.stem != on_screen]
+        fresh = [p for p in candidates if p.stem not in (recent or set())]
+        for pool in (fresh, candidates):
+            while pool:
+                choice = pool.pop(rng.randrange(len(pool)))
+                loaded = self._load(choice)
+                if loaded is not None:
+                    return loaded
+        return None
 
     def _skip_once(self, image: Path, why: str) -> None:
         if image.name not in self._skipped:
